@@ -193,4 +193,3 @@ func (s *Commands) MakeCommitment(ctx context.Context, meta Meta, c MakeCommitme
 		return fold[Commitment](es).Make(c, partner, issue, objective)
 	})
 }
-
