@@ -149,6 +149,9 @@ func (s *Commands) execute(ctx context.Context, meta Meta, aggregateType string,
 			return Result{}, fmt.Errorf("load %s %s: %w", aggregateType, id, err)
 		}
 		version := uint64(len(events))
+		if first := causedBy(events, meta); first != nil {
+			return Result{Event: *first, Version: version}, nil
+		}
 		if meta.IfMatch != nil && *meta.IfMatch != version {
 			return Result{}, stale(aggregateType, *meta.IfMatch, version)
 		}
@@ -174,6 +177,20 @@ func (s *Commands) execute(ctx context.Context, meta Meta, aggregateType string,
 		}
 		return Result{Event: a.Event, Appended: !a.Duplicate, Version: a.Event.AggregateVersion}, nil
 	}
+}
+
+// causedBy returns the event a retried command (same Idempotency-Key) already
+// appended to this aggregate, so that the retry returns the first result.
+func causedBy(events []Event, meta Meta) *Event {
+	if meta.IdempotencyKey == "" {
+		return nil
+	}
+	for i := len(events) - 1; i >= 0; i-- {
+		if events[i].CausationID == meta.commandID {
+			return &events[i]
+		}
+	}
+	return nil
 }
 
 func (s *Commands) maxAttempts() int {

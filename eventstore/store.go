@@ -139,7 +139,7 @@ func (s *Store) Append(ctx context.Context, e domain.Event, expectedSeq uint64,
 		if errors.As(err, &apiErr) &&
 			(apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
 				apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
-			return domain.Appended{}, fmt.Errorf("append to %s: %w", msg.Subject, domain.ErrConcurrency)
+			return s.retried(ctx, msg.Subject, msgID)
 		}
 		return domain.Appended{}, unavailable("append "+e.Type+
 			" (the outcome is unknown: retry with the same Idempotency-Key)", err)
@@ -154,6 +154,26 @@ func (s *Store) Append(ctx context.Context, e domain.Event, expectedSeq uint64,
 	}
 	e.Sequence = ack.Sequence
 	return domain.Appended{Event: e}, nil
+}
+
+// retried decides a refused append: JetStream checks the expected sequence
+// before it deduplicates, so a repeat of an append that already landed is refused
+// as stale. When the subject's last message carries the same message ID, the
+// append did land and its event is the result; otherwise it is a real conflict.
+func (s *Store) retried(ctx context.Context, subject, msgID string) (domain.Appended, error) {
+	conflict := fmt.Errorf("append to %s: %w", subject, domain.ErrConcurrency)
+	if msgID == "" {
+		return domain.Appended{}, conflict
+	}
+	last, err := s.stream.GetLastMsgForSubject(ctx, subject)
+	if err != nil || last.Header.Get(jetstream.MsgIDHeader) != msgID {
+		return domain.Appended{}, conflict
+	}
+	e, err := Decode(last.Data, last.Sequence)
+	if err != nil {
+		return domain.Appended{}, err
+	}
+	return domain.Appended{Event: e, Duplicate: true}, nil
 }
 
 // Load implements domain.Store. Loads are served from a cache of recently used
