@@ -1,0 +1,163 @@
+// Package http serves Backbone's JSON API with Echo: one POST per domain command,
+// the read model's queries, and health checks. It decodes requests, turns
+// headers into domain.Meta and maps domain errors to RFC 9457 problems; every
+// decision stays in the domain.
+package http
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/backbone-ci/backbone/domain"
+)
+
+// Config is what a Server needs. Commands, Reads and Auth are required.
+type Config struct {
+	// Commands decides and appends every write.
+	Commands *domain.Commands
+	// Reads answers the queries.
+	Reads domain.ReadModel
+	// Auth turns the bearer token of a write into a principal.
+	Auth domain.Authenticator
+	// Logger receives one line per request and each internal error; default
+	// slog.Default().
+	Logger *slog.Logger
+	// AfterWait is how long a read with ?after=SEQ waits for the read model to
+	// reach SEQ before it answers 503; default 5s.
+	AfterWait time.Duration
+}
+
+// pollInterval is how often a read with ?after=SEQ asks the read model how far
+// it is.
+const pollInterval = 20 * time.Millisecond
+
+// Server is Backbone's HTTP server. It implements net/http.Handler.
+type Server struct {
+	echo      *echo.Echo
+	commands  *domain.Commands
+	reads     domain.ReadModel
+	auth      domain.Authenticator
+	log       *slog.Logger
+	afterWait time.Duration
+}
+
+var _ http.Handler = (*Server)(nil)
+
+// New returns a Server with every route of the JSON API.
+func New(cfg Config) *Server {
+	s := &Server{
+		echo:      echo.New(),
+		commands:  cfg.Commands,
+		reads:     cfg.Reads,
+		auth:      cfg.Auth,
+		log:       cfg.Logger,
+		afterWait: cfg.AfterWait,
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.afterWait <= 0 {
+		s.afterWait = 5 * time.Second
+	}
+
+	e := s.echo
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(s.logRequests, middleware.RecoverWithConfig(middleware.RecoverConfig{
+		DisableStackAll:     true,
+		DisableErrorHandler: true,
+		LogErrorFunc:        panicked,
+	}))
+	s.routes()
+	return s
+}
+
+// Echo returns the Echo instance the API is served by, for further routes such
+// as the web UI's. Routes added to it get the same logging, recovery and error
+// handling.
+func (s *Server) Echo() *echo.Echo { return s.echo }
+
+// ServeHTTP implements net/http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.echo.ServeHTTP(w, r)
+}
+
+func (s *Server) routes() {
+	s.echo.GET("/livez", s.live)
+	s.echo.GET("/readyz", s.ready)
+
+	api := s.echo.Group("/api/v1")
+	api.POST("/partners", command(s, s.commands.RegisterPartner, nil,
+		"/api/v1/partners/"))
+	api.POST("/issues", command(s, s.commands.LaunchIssue, nil,
+		"/api/v1/issues/"))
+	api.POST("/issues/:id/objectives", command(s, s.commands.DefineObjective,
+		func(c *domain.DefineObjective, id string) { c.IssueID = id },
+		"/api/v1/objectives/"))
+	api.POST("/objectives/:id/links", command(s, s.commands.LinkObjectives,
+		func(c *domain.LinkObjectives, id string) { c.CauseID = id }, ""))
+	api.POST("/objectives/:id/measures", command(s, s.commands.DefineMeasure,
+		func(c *domain.DefineMeasure, id string) { c.ObjectiveID = id },
+		"/api/v1/measures/"))
+	api.POST("/measures/:id/targets", command(s, s.commands.SetTarget,
+		func(c *domain.SetTarget, id string) { c.MeasureID = id }, ""))
+	api.POST("/measures/:id/progress", command(s, s.commands.ReportProgress,
+		func(c *domain.ReportProgress, id string) { c.MeasureID = id }, ""))
+	api.POST("/measures/:id/corrections", command(s, s.commands.CorrectProgress,
+		func(c *domain.CorrectProgress, id string) { c.MeasureID = id }, ""))
+	api.POST("/commitments", command(s, s.commands.MakeCommitment, nil,
+		"/api/v1/commitments/"))
+
+	api.GET("/issues", s.issues)
+	api.GET("/issues/:id/scorecard", s.scorecard)
+	api.GET("/measures/:id", s.measure)
+}
+
+// live answers 200 while the process serves requests at all.
+func (s *Server) live(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// ready answers 200 when the read model answers, so a load balancer sends
+// traffic only to an instance that can serve reads.
+func (s *Server) ready(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	pos, err := s.reads.Position(ctx)
+	if err != nil {
+		s.log.Warn("not ready: read model position", "err", err)
+		return domain.Errorf(domain.CodeUnavailable, "the read model is not reachable")
+	}
+	return c.JSON(http.StatusOK, map[string]any{"status": "ready", "position": pos})
+}
+
+// logRequests writes one line per request, after the response is written. It is
+// the outermost middleware, so it also sees the status of handled errors.
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+		r := c.Request()
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", c.Response().Status),
+			slog.Duration("duration", time.Since(start)))
+		return nil
+	}
+}
+
+// panicked turns a recovered panic into an internal error carrying its stack,
+// for the log only. The panic value is formatted, not wrapped, so a panic can
+// never pass for a domain error.
+func panicked(_ echo.Context, err error, stack []byte) error {
+	return fmt.Errorf("panic: %v\n%s", err, stack)
+}
