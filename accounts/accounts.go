@@ -86,13 +86,7 @@ func hash(token string) []byte {
 // "" when no new token was generated.
 func (s *Store) EnsureAdmin(ctx context.Context, given string) (string, error) {
 	if given != "" {
-		_, err := s.pool.Exec(ctx, `
-			INSERT INTO accounts.tokens (hash, name, role) VALUES ($1, 'admin', 'admin')
-			ON CONFLICT (name) DO UPDATE SET hash = EXCLUDED.hash`, hash(given))
-		if err != nil {
-			return "", fmt.Errorf("store admin token: %w", err)
-		}
-		return "", nil
+		return "", s.SetToken(ctx, given, "admin", domain.RoleAdmin, nil)
 	}
 	token := NewToken()
 	tag, err := s.pool.Exec(ctx, `
@@ -107,11 +101,13 @@ func (s *Store) EnsureAdmin(ctx context.Context, given string) (string, error) {
 	return token, nil
 }
 
-// AddToken stores a token for a named principal.
-func (s *Store) AddToken(ctx context.Context, token, name string, role domain.Role,
+// SetToken stores the token of a named principal, replacing its old token.
+func (s *Store) SetToken(ctx context.Context, token, name string, role domain.Role,
 	partnerID *uuid.UUID) error {
 	_, err := s.pool.Exec(ctx, `
-		INSERT INTO accounts.tokens (hash, name, role, partner_id) VALUES ($1, $2, $3, $4)`,
+		INSERT INTO accounts.tokens (hash, name, role, partner_id) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (name) DO UPDATE
+		SET hash = EXCLUDED.hash, role = EXCLUDED.role, partner_id = EXCLUDED.partner_id`,
 		hash(token), name, string(role), partnerID)
 	if err != nil {
 		return fmt.Errorf("store token %s: %w", name, err)
