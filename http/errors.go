@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -57,7 +58,14 @@ func problemFor(err error) problem {
 
 	var he *echo.HTTPError
 	if errors.As(err, &he) && he.Code >= 400 && he.Code < 500 {
-		return problem{Type: "about:blank", Title: http.StatusText(he.Code), Status: he.Code}
+		p := problem{Type: "about:blank", Title: http.StatusText(he.Code), Status: he.Code}
+		switch he.Code {
+		case http.StatusNotFound:
+			p.Detail = "there is no resource at this path"
+		case http.StatusMethodNotAllowed:
+			p.Detail = "this path does not accept this method; the Allow header lists those it does"
+		}
+		return p
 	}
 	return internalProblem()
 }
@@ -94,11 +102,15 @@ func (s *Server) handleError(err error, c echo.Context) {
 	case http.StatusServiceUnavailable:
 		h.Set("Retry-After", "1")
 	}
-	body, merr := json.Marshal(p)
-	if merr != nil { // a problem holds only strings and ints
-		body = []byte(`{"title":"Internal error","status":500}`)
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
+	// Details quote headers such as "Bearer <token>"; keep them readable.
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(p); err != nil { // a problem holds only strings and ints
+		body.Reset()
+		body.WriteString(`{"title":"Internal error","status":500}`)
 	}
-	if werr := c.Blob(p.Status, "application/problem+json", body); werr != nil {
-		s.log.Debug("write problem", "err", werr)
+	if err := c.Blob(p.Status, "application/problem+json", body.Bytes()); err != nil {
+		s.log.Debug("write problem", "err", err)
 	}
 }
