@@ -86,6 +86,8 @@ func (s *Server) meta(c echo.Context) (domain.Meta, error) {
 	if err != nil {
 		return domain.Meta{}, err
 	}
+	// TODO: roles are not enforced: any valid token, a viewer's too, may issue
+	// any command. The domain should decide which role may do what (forbidden).
 	meta := domain.Meta{
 		Actor:          p.Actor,
 		PartnerID:      p.PartnerID,
