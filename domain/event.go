@@ -3,6 +3,7 @@ package domain
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/google/uuid"
@@ -53,6 +54,16 @@ const (
 	ProgressReported  = "measure.progress_reported"
 	ProgressCorrected = "measure.progress_corrected"
 	CommitmentMade    = "commitment.made"
+
+	PerspectiveLabelsSet    = "issue.perspective_labels_set"
+	ObjectiveRenamed        = "objective.renamed"
+	ObjectiveRetired        = "objective.retired"
+	ObjectivesUnlinked      = "objective.unlinked"
+	MeasureRetired          = "measure.retired"
+	StatusBandsSet          = "measure.status_bands_set"
+	CommitmentPartFulfilled = "commitment.partly_fulfilled"
+	CommitmentFulfilled     = "commitment.fulfilled"
+	CommitmentWithdrawn     = "commitment.withdrawn"
 )
 
 // CurrentSchemaVersion is the payload version this code writes.
@@ -95,6 +106,9 @@ type MeasureDefinedV1 struct {
 	OwnerPartnerID *uuid.UUID  `json:"owner_partner_id,omitempty"`
 	BaselinePeriod *Period     `json:"baseline_period,omitempty"`
 	BaselineValue  *float64    `json:"baseline_value,omitempty"`
+	// Question tags a performance measure: how much did we do, how well did we
+	// do it, is anyone better off.
+	Question Question `json:"question,omitempty"`
 }
 
 // TargetSetV1 records the value a measure aims for in a period.
@@ -123,14 +137,70 @@ type ProgressCorrectedV1 struct {
 // CommitmentMadeV1 records what a partner commits to an issue: an action, money
 // or an in-kind contribution. Money is integer cents; no amount means undisclosed.
 type CommitmentMadeV1 struct {
-	PartnerID   uuid.UUID      `json:"partner_id"`
-	IssueID     uuid.UUID      `json:"issue_id"`
+	PartnerID uuid.UUID `json:"partner_id"`
+	// IssueID is zero for pooled funding of the shared backbone itself.
+	IssueID     uuid.UUID      `json:"issue_id,omitzero"`
+	Pooled      bool           `json:"pooled,omitempty"`
 	ObjectiveID *uuid.UUID     `json:"objective_id,omitempty"`
 	Kind        CommitmentKind `json:"kind"`
 	Description string         `json:"description"`
 	AmountCents *int64         `json:"amount_cents,omitempty"`
 	Currency    string         `json:"currency,omitempty"`
 	Period      Period         `json:"period"`
+}
+
+// PerspectiveLabelsSetV1 renames the bands of an issue's strategy map; a
+// perspective missing from Labels keeps its default name.
+type PerspectiveLabelsSetV1 struct {
+	Labels map[Perspective]string `json:"labels"`
+}
+
+// ObjectiveRenamedV1 records an objective's new title.
+type ObjectiveRenamedV1 struct {
+	Title string `json:"title"`
+}
+
+// ObjectiveRetiredV1 takes an objective off its map; its history stays.
+type ObjectiveRetiredV1 struct {
+	Reason string `json:"reason"`
+}
+
+// ObjectivesUnlinkedV1 removes a cause-and-effect link; stored on the issue.
+type ObjectivesUnlinkedV1 struct {
+	CauseID  uuid.UUID `json:"cause_objective_id"`
+	EffectID uuid.UUID `json:"effect_objective_id"`
+}
+
+// MeasureRetiredV1 stops a measure from taking new values; its history stays.
+type MeasureRetiredV1 struct {
+	Reason string `json:"reason"`
+}
+
+// StatusBandsSetV1 sets how far short of its target a measure is still at risk
+// rather than off track, in percent of the target.
+type StatusBandsSetV1 struct {
+	AtRiskPercent float64 `json:"at_risk_percent"`
+}
+
+// CommitmentPartlyFulfilledV1 records part of a commitment delivered: for money,
+// an amount in the commitment's currency.
+type CommitmentPartlyFulfilledV1 struct {
+	AmountCents *int64 `json:"amount_cents,omitempty"`
+	Period      Period `json:"period,omitzero"`
+	Note        string `json:"note,omitempty"`
+}
+
+// CommitmentFulfilledV1 records a commitment delivered in full; AmountCents is
+// the last instalment, if any.
+type CommitmentFulfilledV1 struct {
+	AmountCents *int64 `json:"amount_cents,omitempty"`
+	Period      Period `json:"period,omitzero"`
+	Note        string `json:"note,omitempty"`
+}
+
+// CommitmentWithdrawnV1 records that a partner took a commitment back.
+type CommitmentWithdrawnV1 struct {
+	Reason string `json:"reason"`
 }
 
 // EventType implementations name each payload's event.
@@ -143,6 +213,16 @@ func (TargetSetV1) EventType() string         { return TargetSet }
 func (ProgressReportedV1) EventType() string  { return ProgressReported }
 func (ProgressCorrectedV1) EventType() string { return ProgressCorrected }
 func (CommitmentMadeV1) EventType() string    { return CommitmentMade }
+
+func (PerspectiveLabelsSetV1) EventType() string      { return PerspectiveLabelsSet }
+func (ObjectiveRenamedV1) EventType() string          { return ObjectiveRenamed }
+func (ObjectiveRetiredV1) EventType() string          { return ObjectiveRetired }
+func (ObjectivesUnlinkedV1) EventType() string        { return ObjectivesUnlinked }
+func (MeasureRetiredV1) EventType() string            { return MeasureRetired }
+func (StatusBandsSetV1) EventType() string            { return StatusBandsSet }
+func (CommitmentPartlyFulfilledV1) EventType() string { return CommitmentPartFulfilled }
+func (CommitmentFulfilledV1) EventType() string       { return CommitmentFulfilled }
+func (CommitmentWithdrawnV1) EventType() string       { return CommitmentWithdrawn }
 
 // UnknownPayload keeps the raw body of an event type this build does not know, so
 // a reader older than the writer skips it instead of failing.
@@ -168,6 +248,16 @@ var payloadTypes = map[string]func() Payload{
 	ProgressReported:  func() Payload { return &ProgressReportedV1{} },
 	ProgressCorrected: func() Payload { return &ProgressCorrectedV1{} },
 	CommitmentMade:    func() Payload { return &CommitmentMadeV1{} },
+
+	PerspectiveLabelsSet:    func() Payload { return &PerspectiveLabelsSetV1{} },
+	ObjectiveRenamed:        func() Payload { return &ObjectiveRenamedV1{} },
+	ObjectiveRetired:        func() Payload { return &ObjectiveRetiredV1{} },
+	ObjectivesUnlinked:      func() Payload { return &ObjectivesUnlinkedV1{} },
+	MeasureRetired:          func() Payload { return &MeasureRetiredV1{} },
+	StatusBandsSet:          func() Payload { return &StatusBandsSetV1{} },
+	CommitmentPartFulfilled: func() Payload { return &CommitmentPartlyFulfilledV1{} },
+	CommitmentFulfilled:     func() Payload { return &CommitmentFulfilledV1{} },
+	CommitmentWithdrawn:     func() Payload { return &CommitmentWithdrawnV1{} },
 }
 
 // upcasters turn an older payload version into the next one, keyed by event type
@@ -216,25 +306,5 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 // deref turns the pointer payloads of payloadTypes into values, so code can switch
 // on value types only.
 func deref(p Payload) Payload {
-	switch v := p.(type) {
-	case *PartnerRegisteredV1:
-		return *v
-	case *IssueLaunchedV1:
-		return *v
-	case *ObjectiveDefinedV1:
-		return *v
-	case *ObjectivesLinkedV1:
-		return *v
-	case *MeasureDefinedV1:
-		return *v
-	case *TargetSetV1:
-		return *v
-	case *ProgressReportedV1:
-		return *v
-	case *ProgressCorrectedV1:
-		return *v
-	case *CommitmentMadeV1:
-		return *v
-	}
-	return p
+	return reflect.ValueOf(p).Elem().Interface().(Payload)
 }

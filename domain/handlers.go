@@ -125,44 +125,107 @@ func (s *Commands) DefineMeasure(ctx context.Context, meta Meta, c DefineMeasure
 
 // SetTarget sets a measure's target for a period.
 func (s *Commands) SetTarget(ctx context.Context, meta Meta, c SetTarget) (Result, error) {
-	meta.Source = c.Source
-	return s.onMeasure(ctx, meta, c.MeasureID, func(m Measure) (Decision, error) {
-		return m.SetTarget(c)
-	})
+	return on(ctx, s, meta, c.Source, MeasureAggregate, c.MeasureID, Measure.SetTarget, c)
 }
 
 // ReportProgress records an actual value of a measure.
 func (s *Commands) ReportProgress(ctx context.Context, meta Meta, c ReportProgress) (Result, error) {
-	meta.Source = c.Source
 	reporter, err := load[Partner](ctx, s.Store, PartnerAggregate, parseOr(c.ReportingPartnerID))
 	if err != nil {
 		return Result{}, err
 	}
-	return s.onMeasure(ctx, meta, c.MeasureID, func(m Measure) (Decision, error) {
-		return m.Report(c, reporter)
-	})
+	report := func(m Measure, c ReportProgress) (Decision, error) { return m.Report(c, reporter) }
+	return on(ctx, s, meta, c.Source, MeasureAggregate, c.MeasureID, report, c)
 }
 
 // CorrectProgress replaces a reported value of a measure.
 func (s *Commands) CorrectProgress(ctx context.Context, meta Meta, c CorrectProgress) (Result, error) {
-	meta.Source = c.Source
-	return s.onMeasure(ctx, meta, c.MeasureID, func(m Measure) (Decision, error) {
-		return m.Correct(c)
-	})
+	return on(ctx, s, meta, c.Source, MeasureAggregate, c.MeasureID, Measure.Correct, c)
 }
 
-func (s *Commands) onMeasure(ctx context.Context, meta Meta, measureID string,
-	decide func(Measure) (Decision, error)) (Result, error) {
+// RetireMeasure stops a measure from taking new values.
+func (s *Commands) RetireMeasure(ctx context.Context, meta Meta, c RetireMeasure) (Result, error) {
+	return on(ctx, s, meta, c.Source, MeasureAggregate, c.MeasureID, Measure.Retire, c)
+}
+
+// SetStatusBands sets a measure's at-risk band.
+func (s *Commands) SetStatusBands(ctx context.Context, meta Meta, c SetStatusBands) (Result, error) {
+	return on(ctx, s, meta, c.Source, MeasureAggregate, c.MeasureID, Measure.SetBands, c)
+}
+
+// RenameObjective gives an objective a new title.
+func (s *Commands) RenameObjective(ctx context.Context, meta Meta, c RenameObjective) (Result, error) {
+	return on(ctx, s, meta, c.Source, ObjectiveAggregate, c.ObjectiveID, Objective.Rename, c)
+}
+
+// RetireObjective takes an objective off its issue's map.
+func (s *Commands) RetireObjective(ctx context.Context, meta Meta, c RetireObjective) (Result, error) {
+	return on(ctx, s, meta, c.Source, ObjectiveAggregate, c.ObjectiveID, Objective.Retire, c)
+}
+
+// SetPerspectiveLabels renames the bands of an issue's strategy map.
+func (s *Commands) SetPerspectiveLabels(ctx context.Context, meta Meta,
+	c SetPerspectiveLabels) (Result, error) {
+	return on(ctx, s, meta, c.Source, IssueAggregate, c.IssueID, Issue.SetLabels, c)
+}
+
+// FulfilCommitment records delivery of a commitment, in part or in full.
+func (s *Commands) FulfilCommitment(ctx context.Context, meta Meta,
+	c FulfilCommitment) (Result, error) {
+	return on(ctx, s, meta, c.Source, CommitmentAggregate, c.CommitmentID, Commitment.Fulfil, c)
+}
+
+// WithdrawCommitment records that a partner took a commitment back.
+func (s *Commands) WithdrawCommitment(ctx context.Context, meta Meta,
+	c WithdrawCommitment) (Result, error) {
+	return on(ctx, s, meta, c.Source, CommitmentAggregate, c.CommitmentID, Commitment.Withdraw, c)
+}
+
+// UnlinkObjectives removes a cause-and-effect link from an issue's map.
+func (s *Commands) UnlinkObjectives(ctx context.Context, meta Meta,
+	c UnlinkObjectives) (Result, error) {
+	meta.Source = c.Source
 	meta, err := s.prepare(meta)
 	if err != nil {
 		return Result{}, err
 	}
-	id, err := pathID("measure", measureID)
+	causeID, err := pathID("objective", c.CauseID)
 	if err != nil {
 		return Result{}, err
 	}
-	return s.execute(ctx, meta, MeasureAggregate, id, func(es []Event) (Decision, error) {
-		return decide(fold[Measure](es))
+	effectID, err := pathID("objective", c.EffectID)
+	if err != nil {
+		return Result{}, err
+	}
+	cause, err := load[Objective](ctx, s.Store, ObjectiveAggregate, causeID)
+	if err != nil {
+		return Result{}, err
+	}
+	if !cause.Exists() {
+		return Result{}, Errorf(CodeNotFound, "objective %s does not exist", causeID)
+	}
+	return s.execute(ctx, meta, IssueAggregate, cause.IssueID, func(es []Event) (Decision, error) {
+		return fold[Issue](es).Unlink(causeID, effectID)
+	})
+}
+
+// on runs a command on the aggregate its request path names.
+func on[T any, P interface {
+	*T
+	folder
+}, C any](ctx context.Context, s *Commands, meta Meta, source, aggregateType, pathValue string,
+	decide func(T, C) (Decision, error), c C) (Result, error) {
+	meta.Source = source
+	meta, err := s.prepare(meta)
+	if err != nil {
+		return Result{}, err
+	}
+	id, err := pathID(aggregateType, pathValue)
+	if err != nil {
+		return Result{}, err
+	}
+	return s.execute(ctx, meta, aggregateType, id, func(es []Event) (Decision, error) {
+		return decide(fold[T, P](es), c)
 	})
 }
 

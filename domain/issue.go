@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"maps"
 
 	"github.com/google/uuid"
 )
@@ -14,6 +15,9 @@ type Issue struct {
 	Launched    *Event
 	Title       string
 	Description string
+	// Labels renames perspectives on this issue's map.
+	Labels    map[Perspective]string
+	LabelsSet *Event
 	// links maps a cause objective to its effects, with the event that linked them.
 	links map[uuid.UUID]map[uuid.UUID]Event
 }
@@ -33,6 +37,10 @@ func (i *Issue) apply(e Event) {
 			i.links[p.CauseID] = map[uuid.UUID]Event{}
 		}
 		i.links[p.CauseID][p.EffectID] = e
+	case ObjectivesUnlinkedV1:
+		delete(i.links[p.CauseID], p.EffectID)
+	case PerspectiveLabelsSetV1:
+		i.Labels, i.LabelsSet = p.Labels, &e
 	}
 }
 
@@ -87,6 +95,8 @@ func (i Issue) Link(cause, effect Objective, commandID uuid.UUID) (Decision, err
 			"objective %s belongs to another issue; links stay within one issue", effect.ID)
 	case cause.ID == effect.ID:
 		return Decision{}, Invalid("effect_objective_id", "an objective cannot cause itself")
+	case cause.Retired != nil || effect.Retired != nil:
+		return Decision{}, Errorf(CodeConflict, "a retired objective takes no new links")
 	}
 	if e, ok := i.links[cause.ID][effect.ID]; ok {
 		if e.CausationID == commandID {
@@ -100,6 +110,77 @@ func (i Issue) Link(cause, effect Objective, commandID uuid.UUID) (Decision, err
 			cause.Title, effect.Title, effect.Title, cause.Title)
 	}
 	return Append(ObjectivesLinkedV1{CauseID: cause.ID, EffectID: effect.ID}, nil), nil
+}
+
+// UnlinkObjectives asks to remove the link from the cause objective in the path
+// to the effect objective in the path.
+type UnlinkObjectives struct {
+	CauseID  string `json:"-"`
+	EffectID string `json:"-"`
+	Reason   string `json:"reason"`
+	Source   string `json:"source"`
+}
+
+// Unlink decides UnlinkObjectives; a link that does not exist is not found.
+func (i Issue) Unlink(causeID, effectID uuid.UUID) (Decision, error) {
+	if _, ok := i.links[causeID][effectID]; !ok {
+		return Decision{}, Errorf(CodeNotFound,
+			"objective %s does not drive objective %s", causeID, effectID)
+	}
+	return Append(ObjectivesUnlinkedV1{CauseID: causeID, EffectID: effectID}, nil), nil
+}
+
+// SetPerspectiveLabels asks to rename the bands of an issue's strategy map.
+type SetPerspectiveLabels struct {
+	IssueID string            `json:"-"`
+	Labels  map[string]string `json:"labels"`
+	Source  string            `json:"source"`
+}
+
+// SetLabels decides SetPerspectiveLabels. Keys are perspectives; an empty label
+// restores the default name.
+func (i Issue) SetLabels(c SetPerspectiveLabels) (Decision, error) {
+	if !i.Exists() {
+		return Decision{}, Errorf(CodeNotFound, "issue %s does not exist", c.IssueID)
+	}
+	var fe fieldErrors
+	labels := map[Perspective]string{}
+	for k, v := range c.Labels {
+		p := parseEnum(&fe, "labels."+k, k, Perspectives)
+		if v = text(&fe, "labels."+k, v, 0, 60); p != "" && v != "" {
+			labels[p] = v
+		}
+	}
+	if err := fe.err(); err != nil {
+		return Decision{}, err
+	}
+	if i.LabelsSet != nil && maps.Equal(i.Labels, labels) {
+		return AlreadyDone(*i.LabelsSet), nil
+	}
+	return Append(PerspectiveLabelsSetV1{Labels: labels}, nil), nil
+}
+
+// Label returns the name of a perspective on this issue's map.
+func (i Issue) Label(p Perspective) string {
+	if l := i.Labels[p]; l != "" {
+		return l
+	}
+	return DefaultLabel(p)
+}
+
+// DefaultLabel returns a perspective's name when an issue sets none.
+func DefaultLabel(p Perspective) string {
+	switch p {
+	case Results:
+		return "Results"
+	case Stakeholders:
+		return "Stakeholders"
+	case Processes:
+		return "Processes"
+	case Resources:
+		return "Resources"
+	}
+	return string(p)
 }
 
 // reaches reports whether a chain of links leads from one objective to another.

@@ -14,6 +14,11 @@ type Measure struct {
 	Definition MeasureDefinedV1
 	Targets    map[Period]Target
 	Values     map[ValueKey]Value
+	Retired    *Event
+	// AtRiskPercent is the measure's at-risk band; BandsSet is nil while it is
+	// the default.
+	AtRiskPercent float64
+	BandsSet      *Event
 }
 
 // Target is the value a measure aims for in a period, and the event that set it.
@@ -52,6 +57,7 @@ func (m *Measure) apply(e Event) {
 	case MeasureDefinedV1:
 		m.ID, m.Defined, m.Definition = e.AggregateID, &e, p
 		m.Targets, m.Values = map[Period]Target{}, map[ValueKey]Value{}
+		m.AtRiskPercent = AtRiskBand * 100
 	case TargetSetV1:
 		m.Targets[p.Period] = Target{Value: p.Value, Set: e}
 	case ProgressReportedV1:
@@ -62,7 +68,23 @@ func (m *Measure) apply(e Event) {
 		v := m.Values[k]
 		v.Current, v.Corrected = p.Value, &e
 		m.Values[k] = v
+	case MeasureRetiredV1:
+		m.Retired = &e
+	case StatusBandsSetV1:
+		m.AtRiskPercent, m.BandsSet = p.AtRiskPercent, &e
 	}
+}
+
+// open refuses new targets and values on a retired measure.
+func (m Measure) open(id string) error {
+	if !m.Exists() {
+		return Errorf(CodeNotFound, "measure %s does not exist", id)
+	}
+	if m.Retired != nil {
+		return Errorf(CodeConflict, "measure %q is retired and takes no new values",
+			m.Definition.Name)
+	}
+	return nil
 }
 
 // DefineMeasure asks to define a measure under the objective in the request path.
@@ -77,6 +99,7 @@ type DefineMeasure struct {
 	OwnerPartnerID string   `json:"owner_partner_id"`
 	BaselinePeriod string   `json:"baseline_period"`
 	BaselineValue  *float64 `json:"baseline_value"`
+	Question       string   `json:"question"`
 	Source         string   `json:"source"`
 }
 
@@ -94,6 +117,15 @@ func (m Measure) Define(c DefineMeasure, objective Objective, owner Partner) (De
 		Polarity:       parseEnum(&fe, "polarity", c.Polarity, []Polarity{HigherIsBetter, LowerIsBetter}),
 		Kind:           parseEnum(&fe, "kind", c.Kind, []MeasureKind{PopulationIndicator, PerformanceMeasure}),
 		OwnerPartnerID: optionalID(&fe, "owner_partner_id", c.OwnerPartnerID),
+	}
+	if c.Question != "" {
+		d.Question = parseEnum(&fe, "question", c.Question, Questions)
+		if d.Kind == PopulationIndicator {
+			fe.add("question", "only performance measures answer a performance question")
+		}
+	}
+	if objective.Retired != nil {
+		fe.add("objective", "objective %q is retired and takes no new measures", objective.Title)
 	}
 	if d.OwnerPartnerID != nil && !owner.Exists() {
 		fe.add("owner_partner_id", "partner %s does not exist", d.OwnerPartnerID)
@@ -127,7 +159,7 @@ func sameDefinition(a, b MeasureDefinedV1) bool {
 		a.Polarity == b.Polarity && a.Kind == b.Kind &&
 		equalPtr(a.OwnerPartnerID, b.OwnerPartnerID) &&
 		equalPtr(a.BaselinePeriod, b.BaselinePeriod) &&
-		equalPtr(a.BaselineValue, b.BaselineValue)
+		equalPtr(a.BaselineValue, b.BaselineValue) && a.Question == b.Question
 }
 
 func equalPtr[T comparable](a, b *T) bool {
@@ -148,8 +180,8 @@ type SetTarget struct {
 // SetTarget decides SetTarget. A new value for a period replaces the old target;
 // the same value again changes nothing.
 func (m Measure) SetTarget(c SetTarget) (Decision, error) {
-	if !m.Exists() {
-		return Decision{}, Errorf(CodeNotFound, "measure %s does not exist", c.MeasureID)
+	if err := m.open(c.MeasureID); err != nil {
+		return Decision{}, err
 	}
 	var fe fieldErrors
 	t := TargetSetV1{
@@ -180,8 +212,8 @@ type ReportProgress struct {
 // A period and breakdown hold one reported value: the same value again changes
 // nothing, another value must come as a correction.
 func (m Measure) Report(c ReportProgress, reporter Partner) (Decision, error) {
-	if !m.Exists() {
-		return Decision{}, Errorf(CodeNotFound, "measure %s does not exist", c.MeasureID)
+	if err := m.open(c.MeasureID); err != nil {
+		return Decision{}, err
 	}
 	var fe fieldErrors
 	r := ProgressReportedV1{
@@ -248,4 +280,50 @@ func (m Measure) Correct(c CorrectProgress) (Decision, error) {
 		return AlreadyDone(old.Report), nil
 	}
 	return Append(r, nil), nil
+}
+
+// RetireMeasure asks to stop a measure from taking new values.
+type RetireMeasure struct {
+	MeasureID string `json:"-"`
+	Reason    string `json:"reason"`
+	Source    string `json:"source"`
+}
+
+// Retire decides RetireMeasure; retiring a retired measure changes nothing.
+func (m Measure) Retire(c RetireMeasure) (Decision, error) {
+	if !m.Exists() {
+		return Decision{}, Errorf(CodeNotFound, "measure %s does not exist", c.MeasureID)
+	}
+	var fe fieldErrors
+	r := MeasureRetiredV1{Reason: text(&fe, "reason", c.Reason, 1, maxNote)}
+	if err := fe.err(); err != nil {
+		return Decision{}, err
+	}
+	if m.Retired != nil {
+		return AlreadyDone(*m.Retired), nil
+	}
+	return Append(r, nil), nil
+}
+
+// SetStatusBands asks to change how far short of target a measure is at risk.
+type SetStatusBands struct {
+	MeasureID     string   `json:"-"`
+	AtRiskPercent *float64 `json:"at_risk_percent"`
+	Source        string   `json:"source"`
+}
+
+// SetBands decides SetStatusBands: the band is 0-100 percent of the target.
+func (m Measure) SetBands(c SetStatusBands) (Decision, error) {
+	if !m.Exists() {
+		return Decision{}, Errorf(CodeNotFound, "measure %s does not exist", c.MeasureID)
+	}
+	var fe fieldErrors
+	b := StatusBandsSetV1{AtRiskPercent: value(&fe, "at_risk_percent", c.AtRiskPercent, "%")}
+	if err := fe.err(); err != nil {
+		return Decision{}, err
+	}
+	if m.BandsSet != nil && m.AtRiskPercent == b.AtRiskPercent {
+		return AlreadyDone(*m.BandsSet), nil
+	}
+	return Append(b, nil), nil
 }

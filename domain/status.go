@@ -21,7 +21,13 @@ const AtRiskBand = 0.10
 // StatusOf judges an actual against its target by polarity: on track at or beyond
 // the target, at risk within AtRiskBand of it, else off track.
 func StatusOf(p Polarity, actual, target float64) Status {
-	margin := AtRiskBand * abs(target)
+	return StatusWithin(p, actual, target, AtRiskBand*100)
+}
+
+// StatusWithin is StatusOf with the at-risk band given in percent of the target;
+// rules are tried top-down and the first match wins.
+func StatusWithin(p Polarity, actual, target, atRiskPercent float64) Status {
+	margin := atRiskPercent / 100 * abs(target)
 	switch p {
 	case LowerIsBetter:
 		switch {

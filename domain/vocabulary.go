@@ -62,6 +62,20 @@ const (
 	PerformanceMeasure  MeasureKind = "performance"
 )
 
+// Question is the question of Results-Based Accountability a performance
+// measure answers.
+type Question string
+
+// The three performance questions.
+const (
+	HowMuch   Question = "how_much"   // How much did we do?
+	HowWell   Question = "how_well"   // How well did we do it?
+	BetterOff Question = "better_off" // Is anyone better off?
+)
+
+// Questions lists the performance questions in RBA's order.
+var Questions = []Question{HowMuch, HowWell, BetterOff}
+
 // CommitmentKind says what a partner commits.
 type CommitmentKind string
 
