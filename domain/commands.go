@@ -35,8 +35,12 @@ type Appended struct {
 
 // Meta says who issues a command and how: it becomes the event's envelope.
 type Meta struct {
-	Actor     string     // who acted, such as "token:admin"
-	PartnerID *uuid.UUID // on whose behalf, when the command names no partner
+	Actor string // who acted, such as "token:admin"
+	// Role is the actor's role; empty for a trusted internal caller.
+	Role Role
+	// PartnerID is the actor's partner: on whose behalf it acts when the command
+	// names no partner.
+	PartnerID *uuid.UUID
 	// IdempotencyKey, when set, makes a retry of the command return its first
 	// result: it fixes the command's ID, the IDs the server picks and the message ID.
 	IdempotencyKey string

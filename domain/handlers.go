@@ -1,6 +1,10 @@
 package domain
 
-import "context"
+import (
+	"context"
+
+	"github.com/google/uuid"
+)
 
 // RegisterPartner registers a partner.
 func (s *Commands) RegisterPartner(ctx context.Context, meta Meta, c RegisterPartner) (Result, error) {
@@ -17,6 +21,9 @@ func (s *Commands) RegisterPartner(ctx context.Context, meta Meta, c RegisterPar
 		meta.PartnerID = &id
 	}
 	return s.execute(ctx, meta, PartnerAggregate, id, func(es []Event) (Decision, error) {
+		if err := mayAdminister(meta, "register partners"); err != nil {
+			return Decision{}, err
+		}
 		return fold[Partner](es).Register(c)
 	})
 }
@@ -33,6 +40,9 @@ func (s *Commands) LaunchIssue(ctx context.Context, meta Meta, c LaunchIssue) (R
 		return Result{}, err
 	}
 	return s.execute(ctx, meta, IssueAggregate, id, func(es []Event) (Decision, error) {
+		if err := mayAdminister(meta, "launch issues"); err != nil {
+			return Decision{}, err
+		}
 		return fold[Issue](es).Launch(c)
 	})
 }
@@ -57,6 +67,9 @@ func (s *Commands) DefineObjective(ctx context.Context, meta Meta, c DefineObjec
 		return Result{}, err
 	}
 	return s.execute(ctx, meta, ObjectiveAggregate, id, func(es []Event) (Decision, error) {
+		if err := mayAdminister(meta, "define objectives"); err != nil {
+			return Decision{}, err
+		}
 		return fold[Objective](es).Define(c, issue)
 	})
 }
@@ -91,6 +104,9 @@ func (s *Commands) LinkObjectives(ctx context.Context, meta Meta, c LinkObjectiv
 		return Result{}, Errorf(CodeNotFound, "objective %s does not exist", causeID)
 	}
 	return s.execute(ctx, meta, IssueAggregate, cause.IssueID, func(es []Event) (Decision, error) {
+		if err := mayAdminister(meta, "link objectives"); err != nil {
+			return Decision{}, err
+		}
 		return fold[Issue](es).Link(cause, effect, meta.commandID)
 	})
 }
@@ -114,6 +130,12 @@ func (s *Commands) DefineMeasure(ctx context.Context, meta Meta, c DefineMeasure
 	if err != nil {
 		return Result{}, err
 	}
+	if c.OwnerPartnerID == "" && meta.Role == RoleEditor && meta.PartnerID != nil {
+		c.OwnerPartnerID = meta.PartnerID.String() // an editor's measures are its partner's
+	}
+	if err := mayActFor(meta, optionalUUID(c.OwnerPartnerID), "define measures"); err != nil {
+		return Result{}, err
+	}
 	owner, err := load[Partner](ctx, s.Store, PartnerAggregate, parseOr(c.OwnerPartnerID))
 	if err != nil {
 		return Result{}, err
@@ -125,60 +147,78 @@ func (s *Commands) DefineMeasure(ctx context.Context, meta Meta, c DefineMeasure
 
 // SetTarget sets a measure's target for a period.
 func (s *Commands) SetTarget(ctx context.Context, meta Meta, c SetTarget) (Result, error) {
-	return on(ctx, s, meta, c.Source, MeasureAggregate, c.MeasureID, Measure.SetTarget, c)
+	return on(ctx, s, meta, c.Source, MeasureAggregate, c.MeasureID,
+		guard(meta, "set targets", Measure.SetTarget), c)
 }
 
 // ReportProgress records an actual value of a measure.
 func (s *Commands) ReportProgress(ctx context.Context, meta Meta, c ReportProgress) (Result, error) {
+	if c.ReportingPartnerID == "" && meta.Role == RoleEditor && meta.PartnerID != nil {
+		c.ReportingPartnerID = meta.PartnerID.String()
+	}
+	if c.ReportingPartnerID != "" {
+		if err := mayActFor(meta, optionalUUID(c.ReportingPartnerID), "report progress"); err != nil {
+			return Result{}, err
+		}
+	}
 	reporter, err := load[Partner](ctx, s.Store, PartnerAggregate, parseOr(c.ReportingPartnerID))
 	if err != nil {
 		return Result{}, err
 	}
 	report := func(m Measure, c ReportProgress) (Decision, error) { return m.Report(c, reporter) }
-	return on(ctx, s, meta, c.Source, MeasureAggregate, c.MeasureID, report, c)
+	return on(ctx, s, meta, c.Source, MeasureAggregate, c.MeasureID,
+		guard(meta, "report progress", report), c)
 }
 
 // CorrectProgress replaces a reported value of a measure.
 func (s *Commands) CorrectProgress(ctx context.Context, meta Meta, c CorrectProgress) (Result, error) {
-	return on(ctx, s, meta, c.Source, MeasureAggregate, c.MeasureID, Measure.Correct, c)
+	return on(ctx, s, meta, c.Source, MeasureAggregate, c.MeasureID,
+		guard(meta, "correct values", Measure.Correct), c)
 }
 
 // RetireMeasure stops a measure from taking new values.
 func (s *Commands) RetireMeasure(ctx context.Context, meta Meta, c RetireMeasure) (Result, error) {
-	return on(ctx, s, meta, c.Source, MeasureAggregate, c.MeasureID, Measure.Retire, c)
+	return on(ctx, s, meta, c.Source, MeasureAggregate, c.MeasureID,
+		guard(meta, "retire measures", Measure.Retire), c)
 }
 
 // SetStatusBands sets a measure's at-risk band.
 func (s *Commands) SetStatusBands(ctx context.Context, meta Meta, c SetStatusBands) (Result, error) {
-	return on(ctx, s, meta, c.Source, MeasureAggregate, c.MeasureID, Measure.SetBands, c)
+	return on(ctx, s, meta, c.Source, MeasureAggregate, c.MeasureID,
+		guard(meta, "set status bands", Measure.SetBands), c)
 }
 
 // RenameObjective gives an objective a new title.
 func (s *Commands) RenameObjective(ctx context.Context, meta Meta, c RenameObjective) (Result, error) {
-	return on(ctx, s, meta, c.Source, ObjectiveAggregate, c.ObjectiveID, Objective.Rename, c)
+	return on(ctx, s, meta, c.Source, ObjectiveAggregate, c.ObjectiveID,
+		adminOnly(meta, "rename objectives", Objective.Rename), c)
 }
 
 // RetireObjective takes an objective off its issue's map.
 func (s *Commands) RetireObjective(ctx context.Context, meta Meta, c RetireObjective) (Result, error) {
-	return on(ctx, s, meta, c.Source, ObjectiveAggregate, c.ObjectiveID, Objective.Retire, c)
+	return on(ctx, s, meta, c.Source, ObjectiveAggregate, c.ObjectiveID,
+		adminOnly(meta, "retire objectives", Objective.Retire), c)
 }
 
 // SetPerspectiveLabels renames the bands of an issue's strategy map.
 func (s *Commands) SetPerspectiveLabels(ctx context.Context, meta Meta,
 	c SetPerspectiveLabels) (Result, error) {
-	return on(ctx, s, meta, c.Source, IssueAggregate, c.IssueID, Issue.SetLabels, c)
+	return on(ctx, s, meta, c.Source, IssueAggregate, c.IssueID,
+		adminOnly(meta, "label perspectives", Issue.SetLabels), c)
 }
 
 // FulfilCommitment records delivery of a commitment, in part or in full.
 func (s *Commands) FulfilCommitment(ctx context.Context, meta Meta,
 	c FulfilCommitment) (Result, error) {
-	return on(ctx, s, meta, c.Source, CommitmentAggregate, c.CommitmentID, Commitment.Fulfil, c)
+	return on(ctx, s, meta, c.Source, CommitmentAggregate, c.CommitmentID,
+		forPartner(meta, "fulfil commitments", Commitment.Fulfil), c)
 }
 
 // WithdrawCommitment records that a partner took a commitment back.
 func (s *Commands) WithdrawCommitment(ctx context.Context, meta Meta,
 	c WithdrawCommitment) (Result, error) {
-	return on(ctx, s, meta, c.Source, CommitmentAggregate, c.CommitmentID, Commitment.Withdraw, c)
+	return on(ctx, s, meta, c.Source, CommitmentAggregate, c.CommitmentID,
+		forPartner(meta, "withdraw commitments", Commitment.Withdraw), c)
 }
 
 // UnlinkObjectives removes a cause-and-effect link from an issue's map.
@@ -205,6 +245,9 @@ func (s *Commands) UnlinkObjectives(ctx context.Context, meta Meta,
 		return Result{}, Errorf(CodeNotFound, "objective %s does not exist", causeID)
 	}
 	return s.execute(ctx, meta, IssueAggregate, cause.IssueID, func(es []Event) (Decision, error) {
+		if err := mayAdminister(meta, "unlink objectives"); err != nil {
+			return Decision{}, err
+		}
 		return fold[Issue](es).Unlink(causeID, effectID)
 	})
 }
@@ -240,6 +283,9 @@ func (s *Commands) MakeCommitment(ctx context.Context, meta Meta, c MakeCommitme
 	if err != nil {
 		return Result{}, err
 	}
+	if err := mayActFor(meta, optionalUUID(c.PartnerID), "make commitments"); err != nil {
+		return Result{}, err
+	}
 	partner, err := load[Partner](ctx, s.Store, PartnerAggregate, parseOr(c.PartnerID))
 	if err != nil {
 		return Result{}, err
@@ -255,4 +301,48 @@ func (s *Commands) MakeCommitment(ctx context.Context, meta Meta, c MakeCommitme
 	return s.execute(ctx, meta, CommitmentAggregate, id, func(es []Event) (Decision, error) {
 		return fold[Commitment](es).Make(c, partner, issue, objective)
 	})
+}
+
+// guard checks that the actor may report on the measure before deciding.
+func guard[C any](meta Meta, what string,
+	decide func(Measure, C) (Decision, error)) func(Measure, C) (Decision, error) {
+	return func(m Measure, c C) (Decision, error) {
+		if err := mayReportOn(meta, m, what); err != nil {
+			return Decision{}, err
+		}
+		return decide(m, c)
+	}
+}
+
+// adminOnly checks that the actor is a backbone admin before deciding.
+func adminOnly[T, C any](meta Meta, what string,
+	decide func(T, C) (Decision, error)) func(T, C) (Decision, error) {
+	return func(t T, c C) (Decision, error) {
+		if err := mayAdminister(meta, what); err != nil {
+			return Decision{}, err
+		}
+		return decide(t, c)
+	}
+}
+
+// forPartner checks that the actor acts for the commitment's partner.
+func forPartner[C any](meta Meta, what string,
+	decide func(Commitment, C) (Decision, error)) func(Commitment, C) (Decision, error) {
+	return func(cm Commitment, c C) (Decision, error) {
+		if cm.Exists() {
+			if err := mayActFor(meta, &cm.Terms.PartnerID, what); err != nil {
+				return Decision{}, err
+			}
+		}
+		return decide(cm, c)
+	}
+}
+
+// optionalUUID returns the UUID in s, or nil when s is not one.
+func optionalUUID(s string) *uuid.UUID {
+	u, err := uuid.Parse(s)
+	if err != nil {
+		return nil
+	}
+	return &u
 }
