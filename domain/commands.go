@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -141,7 +143,7 @@ func load[T any, P interface {
 // parseOr returns the UUID in s, or uuid.Nil when s is not one; the domain
 // reports the malformed field itself.
 func parseOr(s string) uuid.UUID {
-	u, _ := uuid.Parse(s)
+	u, _ := uuid.Parse(strings.TrimSpace(s))
 	return u
 }
 
@@ -153,8 +155,11 @@ func (s *Commands) execute(ctx context.Context, meta Meta, aggregateType string,
 			return Result{}, fmt.Errorf("load %s %s: %w", aggregateType, id, err)
 		}
 		version := uint64(len(events))
-		if first := causedBy(events, meta); first != nil {
-			return Result{Event: *first, Version: version}, nil
+		if i := causedBy(events, meta); i >= 0 {
+			if err := sameCommand(events[:i], events[i], decide); err != nil {
+				return Result{}, err
+			}
+			return Result{Event: events[i], Version: version}, nil
 		}
 		if meta.IfMatch != nil && *meta.IfMatch != version {
 			return Result{}, stale(aggregateType, *meta.IfMatch, version)
@@ -179,22 +184,41 @@ func (s *Commands) execute(ctx context.Context, meta Meta, aggregateType string,
 		case err != nil:
 			return Result{}, fmt.Errorf("append %s: %w", e.Type, err)
 		}
+		if a.Duplicate && !reflect.DeepEqual(a.Event.Payload, e.Payload) {
+			return Result{}, reusedKey()
+		}
 		return Result{Event: a.Event, Appended: !a.Duplicate, Version: a.Event.AggregateVersion}, nil
 	}
 }
 
-// causedBy returns the event a retried command (same Idempotency-Key) already
-// appended to this aggregate, so that the retry returns the first result.
-func causedBy(events []Event, meta Meta) *Event {
+// causedBy returns the index of the event a retried command (same
+// Idempotency-Key) already appended to this aggregate, or -1.
+func causedBy(events []Event, meta Meta) int {
 	if meta.IdempotencyKey == "" {
-		return nil
+		return -1
 	}
 	for i := len(events) - 1; i >= 0; i-- {
 		if events[i].CausationID == meta.commandID {
-			return &events[i]
+			return i
 		}
 	}
+	return -1
+}
+
+// sameCommand checks that a retry is the command that caused first: decided on
+// the events before first, it must give first's payload. A key reused for
+// another command is a conflict, never a silent success.
+func sameCommand(before []Event, first Event, decide func([]Event) (Decision, error)) error {
+	d, err := decide(before)
+	if err != nil || d.Payload == nil || !reflect.DeepEqual(d.Payload, first.Payload) {
+		return reusedKey()
+	}
 	return nil
+}
+
+func reusedKey() error {
+	return Errorf(CodeConflict,
+		"this Idempotency-Key was already used for another command; use a new key")
 }
 
 func (s *Commands) maxAttempts() int {

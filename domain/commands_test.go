@@ -379,10 +379,6 @@ func TestCommandsRetryWithStaleIfMatch(t *testing.T) {
 }
 
 func TestCommandsIdempotencyKeyReusedForAnotherCommand(t *testing.T) {
-	t.Skip("BUG: an Idempotency-Key reused for another command on the same aggregate " +
-		"returns the first command's event as if the second were recorded (causedBy in " +
-		"Commands.execute, and the store's duplicate path, never compare the commands)")
-
 	ctx := context.Background()
 	w := newWorld(t)
 	meta := withKey(byAdmin, "monthly-upload")
@@ -897,9 +893,6 @@ func TestCommandsLink(t *testing.T) {
 }
 
 func TestCommandsReferenceIDsWithSpaces(t *testing.T) {
-	t.Skip("BUG: parseOr does not trim, so a reference ID the validation accepts " +
-		"(it trims) is looked up as uuid.Nil and reported as not existing")
-
 	ctx := context.Background()
 	w := newWorld(t)
 	spaced := " " + w.partner.String()

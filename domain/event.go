@@ -235,7 +235,12 @@ type UnknownPayload struct {
 func (u UnknownPayload) EventType() string { return u.Type }
 
 // MarshalJSON writes the raw body back unchanged.
-func (u UnknownPayload) MarshalJSON() ([]byte, error) { return u.Raw, nil }
+func (u UnknownPayload) MarshalJSON() ([]byte, error) {
+	if len(u.Raw) == 0 {
+		return []byte("null"), nil
+	}
+	return u.Raw, nil
+}
 
 // payloadTypes makes an empty payload of the current version for each event type.
 var payloadTypes = map[string]func() Payload{

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"strings"
 
 	"github.com/google/uuid"
 )
@@ -340,7 +341,7 @@ func forPartner[C any](meta Meta, what string,
 
 // optionalUUID returns the UUID in s, or nil when s is not one.
 func optionalUUID(s string) *uuid.UUID {
-	u, err := uuid.Parse(s)
+	u, err := uuid.Parse(strings.TrimSpace(s))
 	if err != nil {
 		return nil
 	}

@@ -36,18 +36,18 @@ type commandResponse struct {
 // already recorded. A non-empty location (a path prefix) marks a command that
 // creates a resource at location + aggregate ID.
 func command[C any](s *Server, run func(context.Context, domain.Meta, C) (domain.Result, error),
-	fill func(*C, string), location string) echo.HandlerFunc {
+	fill func(*C, echo.Context), location string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		meta, err := s.meta(c)
 		if err != nil {
 			return err
 		}
 		var cmd C
-		if err := decode(c, &cmd); err != nil {
+		if err := decode(c, &cmd, c.Request().Method == http.MethodDelete); err != nil {
 			return err
 		}
 		if fill != nil {
-			fill(&cmd, c.Param("id"))
+			fill(&cmd, c)
 		}
 
 		res, err := run(c.Request().Context(), meta, cmd)
@@ -86,10 +86,9 @@ func (s *Server) meta(c echo.Context) (domain.Meta, error) {
 	if err != nil {
 		return domain.Meta{}, err
 	}
-	// TODO: roles are not enforced: any valid token, a viewer's too, may issue
-	// any command. The domain should decide which role may do what (forbidden).
 	meta := domain.Meta{
 		Actor:          p.Actor,
+		Role:           p.Role,
 		PartnerID:      p.PartnerID,
 		IdempotencyKey: h.Get("Idempotency-Key"),
 	}
@@ -139,9 +138,13 @@ func parseETag(v string) (uint64, error) {
 
 // decode reads the request body into v strictly: one JSON object of at most
 // maxBody bytes, with no field v does not have. Its errors name the field at
-// fault, or "body" when the body as a whole is wrong.
-func decode(c echo.Context, v any) error {
+// fault, or "body" when the body as a whole is wrong. An optional body may be
+// left empty.
+func decode(c echo.Context, v any, optional bool) error {
 	r := c.Request()
+	if optional && r.ContentLength == 0 {
+		return nil
+	}
 	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), r.Body, maxBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

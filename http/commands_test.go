@@ -140,7 +140,7 @@ func TestCommandResponse(t *testing.T) {
 	f := newFixture(t, time.Second)
 
 	res := f.do(http.MethodPost, "/api/v1/issues", `{"title":"Early learning","source":"import"}`,
-		"Authorization", "Bearer "+editorToken)
+		"Authorization", "Bearer "+partnerAdminToken)
 	if res.status != http.StatusCreated {
 		t.Fatalf("status %d, want 201; body %s", res.status, res.body)
 	}
@@ -153,12 +153,20 @@ func TestCommandResponse(t *testing.T) {
 
 	t.Run("the principal becomes the event's actor and partner", func(t *testing.T) {
 		e := decodeResult(t, res).Event
-		if e.Actor != "token:editor" || e.PartnerID == nil || *e.PartnerID != editorPartner {
-			t.Errorf("event actor %q partner %v, want token:editor %s", e.Actor, e.PartnerID,
-				editorPartner)
+		if e.Actor != "token:partner-admin" || e.PartnerID == nil || *e.PartnerID != editorPartner {
+			t.Errorf("event actor %q partner %v, want token:partner-admin %s", e.Actor,
+				e.PartnerID, editorPartner)
 		}
 		if e.Source != "import" {
 			t.Errorf("event source %q, want import", e.Source)
+		}
+	})
+
+	t.Run("an editor may not launch an issue", func(t *testing.T) {
+		res := f.do(http.MethodPost, "/api/v1/issues", `{"title":"Housing"}`,
+			"Authorization", "Bearer "+editorToken)
+		if res.status != http.StatusForbidden {
+			t.Errorf("status %d, want 403; body %s", res.status, res.body)
 		}
 	})
 

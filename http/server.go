@@ -98,21 +98,42 @@ func (s *Server) routes() {
 	api.POST("/issues", command(s, s.commands.LaunchIssue, nil,
 		"/api/v1/issues/"))
 	api.POST("/issues/:id/objectives", command(s, s.commands.DefineObjective,
-		func(c *domain.DefineObjective, id string) { c.IssueID = id },
+		func(cmd *domain.DefineObjective, c echo.Context) { cmd.IssueID = c.Param("id") },
 		"/api/v1/objectives/"))
 	api.POST("/objectives/:id/links", command(s, s.commands.LinkObjectives,
-		func(c *domain.LinkObjectives, id string) { c.CauseID = id }, ""))
+		func(cmd *domain.LinkObjectives, c echo.Context) { cmd.CauseID = c.Param("id") }, ""))
 	api.POST("/objectives/:id/measures", command(s, s.commands.DefineMeasure,
-		func(c *domain.DefineMeasure, id string) { c.ObjectiveID = id },
+		func(cmd *domain.DefineMeasure, c echo.Context) { cmd.ObjectiveID = c.Param("id") },
 		"/api/v1/measures/"))
 	api.POST("/measures/:id/targets", command(s, s.commands.SetTarget,
-		func(c *domain.SetTarget, id string) { c.MeasureID = id }, ""))
+		func(cmd *domain.SetTarget, c echo.Context) { cmd.MeasureID = c.Param("id") }, ""))
 	api.POST("/measures/:id/progress", command(s, s.commands.ReportProgress,
-		func(c *domain.ReportProgress, id string) { c.MeasureID = id }, ""))
+		func(cmd *domain.ReportProgress, c echo.Context) { cmd.MeasureID = c.Param("id") }, ""))
 	api.POST("/measures/:id/corrections", command(s, s.commands.CorrectProgress,
-		func(c *domain.CorrectProgress, id string) { c.MeasureID = id }, ""))
+		func(cmd *domain.CorrectProgress, c echo.Context) { cmd.MeasureID = c.Param("id") }, ""))
 	api.POST("/commitments", command(s, s.commands.MakeCommitment, nil,
 		"/api/v1/commitments/"))
+
+	api.POST("/objectives/:id/rename", command(s, s.commands.RenameObjective,
+		func(cmd *domain.RenameObjective, c echo.Context) { cmd.ObjectiveID = c.Param("id") }, ""))
+	api.POST("/objectives/:id/retire", command(s, s.commands.RetireObjective,
+		func(cmd *domain.RetireObjective, c echo.Context) { cmd.ObjectiveID = c.Param("id") }, ""))
+	api.DELETE("/objectives/:id/links/:effect", command(s, s.commands.UnlinkObjectives,
+		func(cmd *domain.UnlinkObjectives, c echo.Context) {
+			cmd.CauseID, cmd.EffectID = c.Param("id"), c.Param("effect")
+		}, ""))
+	api.PUT("/issues/:id/perspective-labels", command(s, s.commands.SetPerspectiveLabels,
+		func(cmd *domain.SetPerspectiveLabels, c echo.Context) { cmd.IssueID = c.Param("id") }, ""))
+	api.POST("/measures/:id/retire", command(s, s.commands.RetireMeasure,
+		func(cmd *domain.RetireMeasure, c echo.Context) { cmd.MeasureID = c.Param("id") }, ""))
+	api.PUT("/measures/:id/status-bands", command(s, s.commands.SetStatusBands,
+		func(cmd *domain.SetStatusBands, c echo.Context) { cmd.MeasureID = c.Param("id") }, ""))
+	api.POST("/commitments/:id/fulfilments", command(s, s.commands.FulfilCommitment,
+		func(cmd *domain.FulfilCommitment, c echo.Context) { cmd.CommitmentID = c.Param("id") },
+		""))
+	api.POST("/commitments/:id/withdrawal", command(s, s.commands.WithdrawCommitment,
+		func(cmd *domain.WithdrawCommitment, c echo.Context) { cmd.CommitmentID = c.Param("id") },
+		""))
 
 	api.GET("/issues", s.issues)
 	api.GET("/issues/:id/scorecard", s.scorecard)

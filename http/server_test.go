@@ -28,6 +28,8 @@ import (
 const (
 	adminToken  = "admin-secret-token"
 	editorToken = "editor-secret-token"
+	// partnerAdminToken is an admin who belongs to editorPartner.
+	partnerAdminToken = "partner-admin-secret-token"
 )
 
 // editorPartner is the partner the editor token acts for.
@@ -204,7 +206,7 @@ func namesField(p problemBody, field string) bool {
 	return false
 }
 
-// fakeAuth knows two tokens.
+// fakeAuth knows three tokens.
 type fakeAuth struct{}
 
 func (fakeAuth) Authenticate(_ context.Context, token string) (domain.Principal, error) {
@@ -214,6 +216,10 @@ func (fakeAuth) Authenticate(_ context.Context, token string) (domain.Principal,
 	case editorToken:
 		p := editorPartner
 		return domain.Principal{Actor: "token:editor", Role: domain.RoleEditor, PartnerID: &p}, nil
+	case partnerAdminToken:
+		p := editorPartner
+		return domain.Principal{Actor: "token:partner-admin", Role: domain.RoleAdmin,
+			PartnerID: &p}, nil
 	}
 	return domain.Principal{}, domain.Errorf(domain.CodeUnauthorized, "the token is not valid")
 }
