@@ -1,0 +1,260 @@
+package projections
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/backbone-ci/backbone/domain"
+)
+
+// Reader answers the API's queries from the scorecard read model. Each call
+// sends its queries as one pipelined batch: one round trip, however many
+// measures an issue has.
+type Reader struct {
+	pool   *pgxpool.Pool
+	schema string
+}
+
+var _ domain.ReadModel = (*Reader)(nil)
+
+// NewReader returns a Reader on the scorecard read model in schema
+// (ScorecardSchema when ""). It panics on a name CheckSchema refuses.
+func NewReader(pool *pgxpool.Pool, schema string) *Reader {
+	if schema == "" {
+		schema = ScorecardSchema
+	}
+	return &Reader{pool: pool, schema: mustSchema(schema)}
+}
+
+// Position returns the stream sequence the read model has applied up to.
+func (r *Reader) Position(ctx context.Context) (uint64, error) {
+	return position(ctx, r.pool, r.schema)
+}
+
+// Issues lists every issue by title, with how many objectives and measures it has.
+func (r *Reader) Issues(ctx context.Context) ([]domain.IssueSummary, error) {
+	rows, err := r.pool.Query(ctx, r.sql(selectIssues+` ORDER BY i.title, i.id`))
+	if err != nil {
+		return nil, fmt.Errorf("list issues: %w", err)
+	}
+	issues, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.IssueSummary,
+		error) {
+		return scanIssue(row)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list issues: %w", err)
+	}
+	if issues == nil {
+		issues = []domain.IssueSummary{}
+	}
+	return issues, nil
+}
+
+// Scorecard returns an issue's measures, ordered by perspective (results first),
+// objective and measure name, each with its targets and whole series.
+// Errors: CodeNotFound.
+func (r *Reader) Scorecard(ctx context.Context, issueID uuid.UUID) (domain.Scorecard, error) {
+	var card domain.Scorecard
+	found := false
+	b := &pgx.Batch{}
+	b.Queue(r.sql(selectIssues+` WHERE i.id = $1`), issueID).QueryRow(func(row pgx.Row) error {
+		var err error
+		card.Issue, err = scanIssue(row)
+		found = err == nil
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		return err
+	})
+	views := r.queueMeasures(b, `m.issue_id = $1`, issueID)
+	if err := r.pool.SendBatch(ctx, b).Close(); err != nil {
+		return domain.Scorecard{}, fmt.Errorf("read scorecard of issue %s: %w", issueID, err)
+	}
+	if !found {
+		return domain.Scorecard{}, domain.Errorf(domain.CodeNotFound,
+			"issue %s does not exist", issueID)
+	}
+
+	card.Measures = views.list()
+	slices.SortStableFunc(card.Measures, scorecardOrder)
+	return card, nil
+}
+
+// Measure returns one measure with its targets and series. Errors: CodeNotFound.
+func (r *Reader) Measure(ctx context.Context, id uuid.UUID) (domain.MeasureView, error) {
+	b := &pgx.Batch{}
+	views := r.queueMeasures(b, `m.id = $1`, id)
+	if err := r.pool.SendBatch(ctx, b).Close(); err != nil {
+		return domain.MeasureView{}, fmt.Errorf("read measure %s: %w", id, err)
+	}
+	list := views.list()
+	if len(list) == 0 {
+		return domain.MeasureView{}, domain.Errorf(domain.CodeNotFound,
+			"measure %s does not exist", id)
+	}
+	return list[0], nil
+}
+
+func (r *Reader) sql(query string) string { return inSchema(r.schema, query) }
+
+// measureViews collects measures and then their targets and actuals, in the
+// order the queries return them.
+type measureViews struct {
+	views []domain.MeasureView
+	index map[uuid.UUID]int
+}
+
+func (v *measureViews) list() []domain.MeasureView {
+	if v.views == nil {
+		return []domain.MeasureView{}
+	}
+	return v.views
+}
+
+// queueMeasures queues the three queries that read the measures matching where
+// (with $1 = arg), their targets and their actuals, into the returned views.
+func (r *Reader) queueMeasures(b *pgx.Batch, where string, arg any) *measureViews {
+	v := &measureViews{index: map[uuid.UUID]int{}}
+	b.Queue(r.sql(selectMeasures+` WHERE `+where), arg).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			m, err := scanMeasure(rows)
+			if err != nil {
+				return err
+			}
+			v.index[m.ID] = len(v.views)
+			v.views = append(v.views, m)
+		}
+		return rows.Err()
+	})
+	b.Queue(r.sql(selectTargets+` WHERE `+where+` ORDER BY t.period_key`), arg).
+		Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var id uuid.UUID
+				var t domain.PeriodValue
+				if err := rows.Scan(&id, &t.Period, &t.Value); err != nil {
+					return err
+				}
+				if i, ok := v.index[id]; ok {
+					v.views[i].Targets = append(v.views[i].Targets, t)
+				}
+			}
+			return rows.Err()
+		})
+	b.Queue(r.sql(selectActuals+` WHERE `+where+` ORDER BY a.period_key, a.disaggregation`),
+		arg).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			id, p, err := scanSeriesPoint(rows)
+			if err != nil {
+				return err
+			}
+			if i, ok := v.index[id]; ok {
+				v.views[i].Series = append(v.views[i].Series, p)
+			}
+		}
+		return rows.Err()
+	})
+	return v
+}
+
+// scorecardOrder sorts measures by perspective top to bottom, then objective,
+// then measure name.
+func scorecardOrder(a, b domain.MeasureView) int {
+	return cmp.Or(
+		cmp.Compare(perspectiveRank(a.Perspective), perspectiveRank(b.Perspective)),
+		cmp.Compare(a.ObjectiveTitle, b.ObjectiveTitle),
+		slices.Compare(a.ObjectiveID[:], b.ObjectiveID[:]),
+		cmp.Compare(a.Name, b.Name),
+		slices.Compare(a.ID[:], b.ID[:]),
+	)
+}
+
+// perspectiveRank is a perspective's place in domain.Perspectives; unknown
+// perspectives sort last.
+func perspectiveRank(p domain.Perspective) int {
+	if i := slices.Index(domain.Perspectives, p); i >= 0 {
+		return i
+	}
+	return len(domain.Perspectives)
+}
+
+const selectIssues = `
+SELECT i.id, i.title, i.description, i.version,
+    (SELECT count(*) FROM {schema}.objectives o WHERE o.issue_id = i.id),
+    (SELECT count(*) FROM {schema}.measures m WHERE m.issue_id = i.id)
+FROM {schema}.issues i`
+
+func scanIssue(row pgx.Row) (domain.IssueSummary, error) {
+	var i domain.IssueSummary
+	err := row.Scan(&i.ID, &i.Title, &i.Description, &i.Version, &i.Objectives, &i.Measures)
+	return i, err
+}
+
+const selectMeasures = `
+SELECT m.id, m.issue_id, m.objective_id, coalesce(o.title, ''),
+    coalesce(o.perspective, ''), m.name, m.unit, m.polarity, m.kind,
+    m.owner_partner_id, coalesce(p.name, ''), m.baseline_period, m.baseline_value,
+    m.latest_period, m.latest_value, m.latest_target, m.status, m.version, m.updated_at
+FROM {schema}.measures m
+LEFT JOIN {schema}.objectives o ON o.id = m.objective_id
+LEFT JOIN {schema}.partners p ON p.id = m.owner_partner_id`
+
+func scanMeasure(row pgx.Row) (domain.MeasureView, error) {
+	m := domain.MeasureView{Targets: []domain.PeriodValue{}, Series: []domain.SeriesPoint{}}
+	var (
+		perspective, polarity, kind, status string
+		baselinePeriod, latestPeriod        *string
+		baselineValue, latestValue          *float64
+		updated                             time.Time
+	)
+	err := row.Scan(&m.ID, &m.IssueID, &m.ObjectiveID, &m.ObjectiveTitle, &perspective,
+		&m.Name, &m.Unit, &polarity, &kind, &m.OwnerPartnerID, &m.OwnerPartnerName,
+		&baselinePeriod, &baselineValue, &latestPeriod, &latestValue, &m.Target, &status,
+		&m.Version, &updated)
+	if err != nil {
+		return m, err
+	}
+	m.Perspective, m.Polarity = domain.Perspective(perspective), domain.Polarity(polarity)
+	m.Kind, m.Status = domain.MeasureKind(kind), domain.Status(status)
+	m.Baseline = periodValue(baselinePeriod, baselineValue)
+	m.Latest = periodValue(latestPeriod, latestValue)
+	m.Updated = updated.UTC()
+	return m, nil
+}
+
+func periodValue(period *string, value *float64) *domain.PeriodValue {
+	if period == nil || value == nil {
+		return nil
+	}
+	return &domain.PeriodValue{Period: *period, Value: *value}
+}
+
+const selectTargets = `
+SELECT t.measure_id, t.period, t.value
+FROM {schema}.targets t
+JOIN {schema}.measures m ON m.id = t.measure_id`
+
+// selectActuals reads a series; a point's sequence is that of the event behind
+// its current value: the correction if there was one, else the report.
+const selectActuals = `
+SELECT a.measure_id, a.period, a.disaggregation, a.current_value, a.reported_value,
+    a.corrected, a.correction_reason, a.reporting_partner_id, a.note, a.source,
+    coalesce(a.corrected_sequence, a.reported_sequence)
+FROM {schema}.actuals a
+JOIN {schema}.measures m ON m.id = a.measure_id`
+
+func scanSeriesPoint(rows pgx.Rows) (uuid.UUID, domain.SeriesPoint, error) {
+	var id uuid.UUID
+	var p domain.SeriesPoint
+	err := rows.Scan(&id, &p.Period, &p.Disaggregation, &p.Value, &p.ReportedValue,
+		&p.Corrected, &p.CorrectionReason, &p.ReportingPartnerID, &p.Note, &p.Source,
+		&p.Sequence)
+	return id, p, err
+}

@@ -1,0 +1,292 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/backbone-ci/backbone/domain"
+)
+
+// ScorecardSchema is the schema the live scorecard read model lives in.
+const ScorecardSchema = "scorecard"
+
+// Scorecard is the read model behind scorecards: partners, issues, objectives
+// and their links, measures with their targets and actuals, and commitments.
+// Each measure keeps its latest total actual, the target for that period and its
+// status, recomputed for the measures a batch touched. Reader queries it.
+type Scorecard struct {
+	schema string
+}
+
+var _ Projection = (*Scorecard)(nil)
+
+// NewScorecard returns the scorecard projection into schema, ScorecardSchema when
+// schema is "". It panics on a name CheckSchema refuses.
+func NewScorecard(schema string) *Scorecard {
+	if schema == "" {
+		schema = ScorecardSchema
+	}
+	return &Scorecard{schema: mustSchema(schema)}
+}
+
+// NewScorecardProjector returns the Projector of the live scorecard read model
+// (ScorecardSchema), with the default Config and the given logger.
+func NewScorecardProjector(pool *pgxpool.Pool, js jetstream.JetStream, stream string,
+	log *slog.Logger) *Projector {
+	return NewProjector(pool, js, stream, NewScorecard(ScorecardSchema), Config{Logger: log})
+}
+
+// Name returns the schema: each schema is a read model of its own on the stream.
+func (s *Scorecard) Name() string { return s.schema }
+
+// Schema returns the schema the read model lives in.
+func (s *Scorecard) Schema() string { return s.schema }
+
+// Migrations returns the scorecard's goose migrations.
+func (s *Scorecard) Migrations() fs.FS {
+	sub, err := fs.Sub(migrations, "migrations/scorecard")
+	if err != nil {
+		panic(err) // the directory is embedded at build time
+	}
+	return sub
+}
+
+// Apply writes a batch of events with one pipelined batch of statements, then
+// brings the touched measures' latest actual, target and status up to date with
+// one query and one update, whatever the number of events.
+func (s *Scorecard) Apply(ctx context.Context, tx pgx.Tx, events []domain.Event) error {
+	b := &pgx.Batch{}
+	var touched []uuid.UUID
+	seen := map[uuid.UUID]bool{}
+	for _, e := range events {
+		if s.queue(b, e) && !seen[e.AggregateID] {
+			seen[e.AggregateID] = true
+			touched = append(touched, e.AggregateID)
+		}
+	}
+	if b.Len() > 0 {
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("write events: %w", err)
+		}
+	}
+
+	if len(touched) == 0 {
+		return nil
+	}
+	return s.refresh(ctx, tx, touched)
+}
+
+// queue adds the statements that apply e to b. Every event, even one it does
+// not read, moves its aggregate's version. It reports whether e may change where
+// its measure stands.
+func (s *Scorecard) queue(b *pgx.Batch, e domain.Event) bool {
+	q := func(query string, args ...any) { b.Queue(inSchema(s.schema, query), args...) }
+	id, version, at := e.AggregateID, e.AggregateVersion, e.RecordedAt
+
+	switch p := e.Payload.(type) {
+	case domain.PartnerRegisteredV1:
+		q(upsertPartner, id, p.Name, string(p.Kind), version, at)
+		return false
+	case domain.IssueLaunchedV1:
+		q(upsertIssue, id, p.Title, p.Description, version, at)
+		return false
+	case domain.ObjectiveDefinedV1:
+		q(upsertObjective, id, p.IssueID, string(p.Perspective), p.Title, version, at)
+		return false
+	case domain.MeasureDefinedV1:
+		q(upsertMeasure, id, p.IssueID, p.ObjectiveID, p.Name, p.Unit, string(p.Polarity),
+			string(p.Kind), p.OwnerPartnerID, periodText(p.BaselinePeriod), p.BaselineValue,
+			version, at)
+		return true
+	case domain.CommitmentMadeV1:
+		q(upsertCommitment, id, p.PartnerID, p.IssueID, p.ObjectiveID, string(p.Kind),
+			p.Description, p.AmountCents, p.Currency, p.Period.String(), p.Period.SortKey(),
+			version, at)
+		return false
+
+	case domain.ObjectivesLinkedV1:
+		q(insertLink, id, p.CauseID, p.EffectID, e.Sequence)
+	case domain.TargetSetV1:
+		q(upsertTarget, id, p.Period.String(), p.Period.SortKey(), p.Value, e.Sequence)
+	case domain.ProgressReportedV1:
+		q(upsertActual, id, p.Period.String(), p.Period.SortKey(), p.Disaggregation, p.Value,
+			p.ReportingPartnerID, p.Note, e.Source, e.Sequence)
+	case domain.ProgressCorrectedV1:
+		q(correctActual, id, p.Period.String(), p.Disaggregation, p.Value, p.Reason, e.Sequence)
+	}
+
+	if touch, ok := touchVersion[e.AggregateType]; ok {
+		q(touch, id, version, at)
+	}
+	return e.AggregateType == domain.MeasureAggregate
+}
+
+// touchVersion moves an aggregate's version and time, by aggregate type.
+var touchVersion = map[string]string{
+	domain.PartnerAggregate:    touchTable("partners"),
+	domain.IssueAggregate:      touchTable("issues"),
+	domain.ObjectiveAggregate:  touchTable("objectives"),
+	domain.MeasureAggregate:    touchTable("measures"),
+	domain.CommitmentAggregate: touchTable("commitments"),
+}
+
+func touchTable(table string) string {
+	return `UPDATE {schema}.` + table + ` SET version = $2, updated_at = $3 WHERE id = $1`
+}
+
+func periodText(p *domain.Period) *string {
+	if p == nil {
+		return nil
+	}
+	s := p.String()
+	return &s
+}
+
+// refresh recomputes where the given measures stand: one query reads each one's
+// latest total actual and the target for its period, Go judges the status by the
+// domain's rule, and one update writes them all.
+func (s *Scorecard) refresh(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) error {
+	rows, err := tx.Query(ctx, inSchema(s.schema, selectStanding), ids)
+	if err != nil {
+		return fmt.Errorf("read latest actuals: %w", err)
+	}
+	var (
+		measures, statuses []string
+		periods            []*string
+		values, targets    []*float64
+	)
+	for rows.Next() {
+		var id uuid.UUID
+		var polarity string
+		var period *string
+		var value, target *float64
+		if err := rows.Scan(&id, &polarity, &period, &value, &target); err != nil {
+			rows.Close()
+			return fmt.Errorf("read latest actuals: %w", err)
+		}
+		status := standing(domain.Polarity(polarity), value, target)
+		measures = append(measures, id.String())
+		periods, values, targets = append(periods, period), append(values, value),
+			append(targets, target)
+		statuses = append(statuses, string(status))
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read latest actuals: %w", err)
+	}
+
+	_, err = tx.Exec(ctx, inSchema(s.schema, updateStanding),
+		measures, periods, values, targets, statuses)
+	if err != nil {
+		return fmt.Errorf("update measure status: %w", err)
+	}
+	return nil
+}
+
+// standing says where a measure stands: no data before its first total actual,
+// no target when its latest period has none, else the domain's StatusOf.
+func standing(p domain.Polarity, latest, target *float64) domain.Status {
+	switch {
+	case latest == nil:
+		return domain.NoData
+	case target == nil:
+		return domain.NoTarget
+	}
+	return domain.StatusOf(p, *latest, *target)
+}
+
+const upsertPartner = `
+INSERT INTO {schema}.partners (id, name, kind, version, updated_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind,
+    version = excluded.version, updated_at = excluded.updated_at`
+
+const upsertIssue = `
+INSERT INTO {schema}.issues (id, title, description, version, updated_at)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (id) DO UPDATE SET title = excluded.title, description = excluded.description,
+    version = excluded.version, updated_at = excluded.updated_at`
+
+const upsertObjective = `
+INSERT INTO {schema}.objectives (id, issue_id, perspective, title, version, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (id) DO UPDATE SET issue_id = excluded.issue_id,
+    perspective = excluded.perspective, title = excluded.title,
+    version = excluded.version, updated_at = excluded.updated_at`
+
+const insertLink = `
+INSERT INTO {schema}.objective_links (issue_id, cause_id, effect_id, sequence)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (cause_id, effect_id) DO NOTHING`
+
+const upsertMeasure = `
+INSERT INTO {schema}.measures (id, issue_id, objective_id, name, unit, polarity, kind,
+    owner_partner_id, baseline_period, baseline_value, version, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+ON CONFLICT (id) DO UPDATE SET issue_id = excluded.issue_id,
+    objective_id = excluded.objective_id, name = excluded.name, unit = excluded.unit,
+    polarity = excluded.polarity, kind = excluded.kind,
+    owner_partner_id = excluded.owner_partner_id,
+    baseline_period = excluded.baseline_period, baseline_value = excluded.baseline_value,
+    version = excluded.version, updated_at = excluded.updated_at`
+
+const upsertTarget = `
+INSERT INTO {schema}.targets (measure_id, period, period_key, value, sequence)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (measure_id, period) DO UPDATE SET value = excluded.value,
+    sequence = excluded.sequence`
+
+const upsertActual = `
+INSERT INTO {schema}.actuals (measure_id, period, period_key, disaggregation,
+    reported_value, current_value, reporting_partner_id, note, source, reported_sequence)
+VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9)
+ON CONFLICT (measure_id, period, disaggregation) DO UPDATE SET
+    reported_value = excluded.reported_value, current_value = excluded.current_value,
+    corrected = false, correction_reason = '', corrected_sequence = NULL,
+    reporting_partner_id = excluded.reporting_partner_id, note = excluded.note,
+    source = excluded.source, reported_sequence = excluded.reported_sequence`
+
+const correctActual = `
+UPDATE {schema}.actuals
+SET current_value = $4, corrected = true, correction_reason = $5, corrected_sequence = $6
+WHERE measure_id = $1 AND period = $2 AND disaggregation = $3`
+
+const upsertCommitment = `
+INSERT INTO {schema}.commitments (id, partner_id, issue_id, objective_id, kind,
+    description, amount_cents, currency, period, period_key, version, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+ON CONFLICT (id) DO UPDATE SET partner_id = excluded.partner_id,
+    issue_id = excluded.issue_id, objective_id = excluded.objective_id,
+    kind = excluded.kind, description = excluded.description,
+    amount_cents = excluded.amount_cents, currency = excluded.currency,
+    period = excluded.period, period_key = excluded.period_key,
+    version = excluded.version, updated_at = excluded.updated_at`
+
+// selectStanding reads, for each measure in $1, its latest total actual (the
+// greatest period key) and the target for that period.
+const selectStanding = `
+SELECT m.id, m.polarity, l.period, l.current_value, t.value
+FROM {schema}.measures m
+LEFT JOIN LATERAL (
+    SELECT a.period, a.current_value
+    FROM {schema}.actuals a
+    WHERE a.measure_id = m.id AND a.disaggregation = ''
+    ORDER BY a.period_key DESC
+    LIMIT 1
+) l ON true
+LEFT JOIN {schema}.targets t ON t.measure_id = m.id AND t.period = l.period
+WHERE m.id = ANY($1)`
+
+const updateStanding = `
+UPDATE {schema}.measures m
+SET latest_period = u.period, latest_value = u.value, latest_target = u.target,
+    status = u.status
+FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::float8[], $5::text[])
+    AS u (id, period, value, target, status)
+WHERE m.id = u.id`
