@@ -1,0 +1,189 @@
+package domain
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// StrategyMap is an issue's objectives in perspective bands, top (results) to
+// bottom (resources), with their cause-and-effect links and measures.
+type StrategyMap struct {
+	Issue IssueSummary `json:"issue"`
+	Bands []MapBand    `json:"bands"`
+	Links []MapLink    `json:"links"`
+}
+
+// MapBand is one perspective of a strategy map.
+type MapBand struct {
+	Perspective Perspective    `json:"perspective"`
+	Label       string         `json:"label"`
+	Objectives  []MapObjective `json:"objectives"`
+}
+
+// MapObjective is an objective on a map, with its measures' status rolled up.
+type MapObjective struct {
+	ID       uuid.UUID    `json:"id"`
+	Title    string       `json:"title"`
+	Status   Status       `json:"status"`
+	Measures []MapMeasure `json:"measures"`
+}
+
+// MapMeasure is a measure under an objective on a map.
+type MapMeasure struct {
+	ID     uuid.UUID    `json:"id"`
+	Name   string       `json:"name"`
+	Unit   string       `json:"unit"`
+	Status Status       `json:"status"`
+	Latest *PeriodValue `json:"latest,omitempty"`
+}
+
+// MapLink says the cause objective drives the effect objective.
+type MapLink struct {
+	CauseID  uuid.UUID `json:"cause_objective_id"`
+	EffectID uuid.UUID `json:"effect_objective_id"`
+}
+
+// StrategyMapReader reads strategy maps.
+type StrategyMapReader interface {
+	// StrategyMap returns an issue's map, without retired objectives and measures.
+	// Errors: CodeNotFound.
+	StrategyMap(ctx context.Context, issueID uuid.UUID) (StrategyMap, error)
+}
+
+// CommitmentState says where a commitment stands.
+type CommitmentState string
+
+// The states of a commitment.
+const (
+	OpenCommitment      CommitmentState = "open"
+	FulfilledCommitment CommitmentState = "fulfilled"
+	WithdrawnCommitment CommitmentState = "withdrawn"
+)
+
+// CommitmentView is one commitment as reports list it.
+type CommitmentView struct {
+	ID             uuid.UUID       `json:"id"`
+	PartnerID      uuid.UUID       `json:"partner_id"`
+	PartnerName    string          `json:"partner_name"`
+	IssueID        *uuid.UUID      `json:"issue_id,omitempty"`
+	IssueTitle     string          `json:"issue_title,omitempty"`
+	ObjectiveID    *uuid.UUID      `json:"objective_id,omitempty"`
+	ObjectiveTitle string          `json:"objective_title,omitempty"`
+	Pooled         bool            `json:"pooled"`
+	Kind           CommitmentKind  `json:"kind"`
+	Description    string          `json:"description"`
+	AmountCents    *int64          `json:"amount_cents,omitempty"`
+	Currency       string          `json:"currency,omitempty"`
+	FulfilledCents int64           `json:"fulfilled_cents"`
+	Period         string          `json:"period"`
+	State          CommitmentState `json:"state"`
+	Source         string          `json:"source,omitempty"`
+	Version        uint64          `json:"version"`
+}
+
+// FundingLine totals funding and in-kind commitments under one key (a funder,
+// an issue, an objective or a period) in one currency. Withdrawn commitments
+// count in neither total. Undisclosed counts commitments without an amount.
+type FundingLine struct {
+	Key            string `json:"key"`
+	Label          string `json:"label"`
+	Currency       string `json:"currency"`
+	PledgedCents   int64  `json:"pledged_cents"`
+	FulfilledCents int64  `json:"fulfilled_cents"`
+	Commitments    int    `json:"commitments"`
+	Undisclosed    int    `json:"undisclosed"`
+}
+
+// FundingFilter narrows a funding report; zero fields do not filter.
+type FundingFilter struct {
+	IssueID   *uuid.UUID
+	PartnerID *uuid.UUID
+	Period    string
+	Kind      CommitmentKind
+}
+
+// FundingReport is who funds what, across issues, including pooled funding of
+// the shared backbone. Money is integer cents per currency, never a float.
+type FundingReport struct {
+	Totals      []FundingLine    `json:"totals"`
+	ByFunder    []FundingLine    `json:"by_funder"`
+	ByIssue     []FundingLine    `json:"by_issue"`
+	ByObjective []FundingLine    `json:"by_objective"`
+	ByPeriod    []FundingLine    `json:"by_period"`
+	Pooled      PooledFunding    `json:"pooled"`
+	Commitments []CommitmentView `json:"commitments"`
+}
+
+// PooledFunding is funding committed to the backbone itself, and the number of
+// issues that shared infrastructure serves.
+type PooledFunding struct {
+	ByFunder     []FundingLine `json:"by_funder"`
+	IssuesServed int           `json:"issues_served"`
+}
+
+// FundingReader reads funding reports.
+type FundingReader interface {
+	Funding(ctx context.Context, f FundingFilter) (FundingReport, error)
+}
+
+// Activity is one change in the feed: who changed what, and when.
+type Activity struct {
+	Sequence      uint64     `json:"sequence"`
+	EventID       uuid.UUID  `json:"event_id"`
+	Type          string     `json:"type"`
+	RecordedAt    time.Time  `json:"recorded_at"`
+	Actor         string     `json:"actor"`
+	PartnerID     *uuid.UUID `json:"partner_id,omitempty"`
+	PartnerName   string     `json:"partner_name,omitempty"`
+	IssueID       *uuid.UUID `json:"issue_id,omitempty"`
+	IssueTitle    string     `json:"issue_title,omitempty"`
+	AggregateType string     `json:"aggregate_type"`
+	AggregateID   uuid.UUID  `json:"aggregate_id"`
+	Summary       string     `json:"summary"`
+}
+
+// ActivityFilter selects a page of the feed, newest first. Before is the
+// sequence the page ends before (0 for the newest); Limit defaults to 50.
+type ActivityFilter struct {
+	IssueID   *uuid.UUID
+	PartnerID *uuid.UUID
+	Before    uint64
+	Limit     int
+}
+
+// ActivityPage is one page of the feed; Next is the Before of the next page, 0
+// at the end.
+type ActivityPage struct {
+	Items []Activity `json:"items"`
+	Next  uint64     `json:"next,omitempty"`
+}
+
+// ActivityReader reads the activity feed.
+type ActivityReader interface {
+	Activity(ctx context.Context, f ActivityFilter) (ActivityPage, error)
+}
+
+// ProjectorStatus is how far one projector is, for operators.
+type ProjectorStatus struct {
+	Name     string `json:"name"`
+	Schema   string `json:"schema"`
+	Position uint64 `json:"position"`
+	// StreamLast is the stream's newest sequence; Behind = StreamLast − Position.
+	StreamLast uint64 `json:"stream_last"`
+	Behind     uint64 `json:"behind"`
+	// OldestUnprocessedAge is how long the oldest event not yet applied has
+	// waited, in seconds; 0 when caught up.
+	OldestUnprocessedAge float64  `json:"oldest_unprocessed_age_seconds"`
+	Poisoned             []Poison `json:"poisoned"`
+}
+
+// Poison is an event a projector could not apply.
+type Poison struct {
+	Sequence  uint64    `json:"sequence"`
+	EventType string    `json:"event_type"`
+	Error     string    `json:"error"`
+	At        time.Time `json:"at"`
+	Parked    bool      `json:"parked"`
+}
