@@ -62,10 +62,10 @@ func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-// run runs p until the returned stop is called or the test ends; stop waits
-// until Run returned and checks that it returned nil.
-func (e *env) run(p *Projector) (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
+// run runs p until ctx is cancelled, the returned stop is called or the test
+// ends; stop waits until Run returned and checks that it returned nil.
+func (e *env) run(ctx context.Context, p *Projector) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
 	var once sync.Once
@@ -119,7 +119,7 @@ func (e *env) waitFor(schema string, seq uint64) {
 // stream, then stops it.
 func (e *env) project(schema string, cfg Config) {
 	e.t.Helper()
-	stop := e.run(e.projector(e.pool, schema, cfg))
+	stop := e.run(context.Background(), e.projector(e.pool, schema, cfg))
 	e.waitFor(schema, e.last())
 	stop()
 }
@@ -249,4 +249,18 @@ func (e *env) checkpointEvents(schema string) uint64 {
 		e.t.Fatalf("read %s.checkpoint: %v", schema, err)
 	}
 	return n
+}
+
+// reports reports n monthly values of a measure, from January 2001 on.
+func (e *env) reports(measure uuid.UUID, n int) {
+	e.t.Helper()
+	for i := range n {
+		period := fmt.Sprintf("%04d-M%02d", 2001+i/12, 1+i%12)
+		v := float64(i % 97)
+		_, err := e.cmd.ReportProgress(e.ctx(), meta, domain.ReportProgress{
+			MeasureID: measure.String(), Period: period, Value: &v})
+		if err != nil {
+			e.t.Fatalf("report %s: %v", period, err)
+		}
+	}
 }

@@ -90,6 +90,9 @@ type Projector struct {
 	unknownMu sync.Mutex
 	unknown   map[string]bool // event types already reported as unknown
 
+	// ack acknowledges m and every message before it; tests replace it.
+	ack func(ctx context.Context, m jetstream.Msg) error
+
 	// Test hooks, called around each commit with the batch's last sequence.
 	beforeCommit func(ctx context.Context, last uint64)
 	afterCommit  func(last uint64)
@@ -109,6 +112,7 @@ func NewProjector(pool *pgxpool.Pool, js jetstream.JetStream, stream string, p P
 		log:        cfg.Logger.With("projection", p.Name()),
 		consumer:   "projector-" + p.Name(),
 		unknown:    map[string]bool{},
+		ack:        func(ctx context.Context, m jetstream.Msg) error { return m.DoubleAck(ctx) },
 	}
 }
 
@@ -172,8 +176,12 @@ func (p *Projector) follow(ctx context.Context) (bool, error) {
 			}
 			checkpoint, progressed = seqOf(sorted.apply[len(sorted.apply)-1]), true
 		}
+		if sorted.skipped > 0 {
+			p.log.Debug("projector skipped redelivered events", "count", sorted.skipped,
+				"checkpoint", checkpoint)
+		}
 		if sorted.ack != nil {
-			if err := sorted.ack.DoubleAck(ctx); err != nil {
+			if err := p.ack(ctx, sorted.ack); err != nil {
 				return progressed, fmt.Errorf("ack up to %d: %w", checkpoint, err)
 			}
 		}
@@ -227,6 +235,8 @@ type sorted struct {
 	ack jetstream.Msg
 	// gap is the sequence of the first message that skipped ahead, or 0.
 	gap uint64
+	// skipped counts redeliveries of events already applied.
+	skipped int
 }
 
 // sortOut splits fetched messages into those already applied (redeliveries at
@@ -243,6 +253,7 @@ func sortOut(checkpoint uint64, msgs []jetstream.Msg) (sorted, error) {
 		}
 		switch {
 		case seq < next:
+			s.skipped++
 		case seq == next:
 			s.apply = append(s.apply, m)
 			next++

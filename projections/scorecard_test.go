@@ -110,7 +110,7 @@ func TestScorecard(t *testing.T) {
 		rows[m.ID] = m
 	}
 
-	t.Run("issue summary counts objectives and measures and carries the version", func(t *testing.T) {
+	t.Run("the issue counts objectives and measures, with its version", func(t *testing.T) {
 		want := domain.IssueSummary{ID: g.issue, Title: "Graduation",
 			Description: "About Graduation", Objectives: 5, Measures: 7, Version: 2}
 		if card.Issue != want {
