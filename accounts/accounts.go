@@ -1,4 +1,6 @@
-// Package accounts keeps who may act on Backbone: API tokens, in PostgreSQL.
+// Package accounts keeps who may act on Backbone, in PostgreSQL: API tokens,
+// and the people who sign in to the web UI (users.go), with their sessions
+// (sessions.go) and the invitations that bring them in (invitations.go).
 // Credentials are not events: they must be revocable and must never travel in
 // webhooks or exports, so they live beside the read models, not on the stream.
 package accounts
@@ -13,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -29,9 +32,16 @@ const Schema = "accounts"
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Store keeps tokens. It implements domain.Authenticator.
+// Store keeps tokens, users, sessions and invitations. It implements
+// domain.Authenticator for API tokens.
 type Store struct {
 	pool *pgxpool.Pool
+
+	// PasswordCost is the bcrypt cost of new password hashes; 0 means
+	// bcrypt.DefaultCost. Tests lower it to bcrypt.MinCost for speed.
+	PasswordCost int
+	// Now is the clock of sessions, invitations and throttling; default time.Now.
+	Now func() time.Time
 }
 
 var _ domain.Authenticator = (*Store)(nil)
