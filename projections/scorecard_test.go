@@ -1,7 +1,9 @@
 package projections
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -366,4 +368,39 @@ func equal[T comparable](a, b []T) bool {
 		}
 	}
 	return true
+}
+
+// BenchmarkProjectScorecard rebuilds the scorecard from a stream of about 5,000
+// events (definitions, targets, monthly reports) into a fresh schema per run,
+// with the default batch size, and reports events applied per second.
+func BenchmarkProjectScorecard(b *testing.B) {
+	e := newEnv(b)
+	issue := e.issue("Graduation")
+	objective := e.objective(issue, domain.Results, "Students graduate")
+	for i := range 20 {
+		m := e.measure(objective, fmt.Sprintf("Measure %02d", i), "%", domain.HigherIsBetter,
+			uuid.Nil, "2000=50")
+		for year := 2001; year <= 2020; year++ {
+			e.target(m, fmt.Sprint(year), 60)
+		}
+		e.reports(m, 240)
+	}
+	events := e.last()
+
+	var elapsed time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		schema := fmt.Sprintf("bench_%d", i)
+		p := e.projector(e.pool, schema, Config{})
+		b.StartTimer()
+
+		started := time.Now()
+		stop := e.run(context.Background(), p)
+		e.waitFor(schema, events)
+		elapsed += time.Since(started)
+		stop()
+	}
+	b.ReportMetric(float64(events)*float64(b.N)/elapsed.Seconds(), "events/s")
+	b.ReportMetric(float64(events), "events/op")
 }
