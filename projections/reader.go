@@ -39,7 +39,8 @@ func (r *Reader) Position(ctx context.Context) (uint64, error) {
 	return position(ctx, r.pool, r.schema)
 }
 
-// Issues lists every issue by title, with how many objectives and measures it has.
+// Issues lists every issue by title, with how many objectives and measures it
+// has in use (not retired).
 func (r *Reader) Issues(ctx context.Context) ([]domain.IssueSummary, error) {
 	rows, err := r.pool.Query(ctx, r.sql(selectIssues+` ORDER BY i.title, i.id`))
 	if err != nil {
@@ -58,8 +59,8 @@ func (r *Reader) Issues(ctx context.Context) ([]domain.IssueSummary, error) {
 	return issues, nil
 }
 
-// Scorecard returns an issue's measures, ordered by perspective (results first),
-// objective and measure name, each with its targets and whole series.
+// Scorecard returns an issue's measures in use, ordered by perspective (results
+// first), objective and measure name, each with its targets and whole series.
 // Errors: CodeNotFound.
 func (r *Reader) Scorecard(ctx context.Context, issueID uuid.UUID) (domain.Scorecard, error) {
 	var card domain.Scorecard
@@ -74,7 +75,7 @@ func (r *Reader) Scorecard(ctx context.Context, issueID uuid.UUID) (domain.Score
 		}
 		return err
 	})
-	views := r.queueMeasures(b, `m.issue_id = $1`, issueID)
+	views := r.queueMeasures(b, onScorecard, issueID)
 	if err := r.pool.SendBatch(ctx, b).Close(); err != nil {
 		return domain.Scorecard{}, fmt.Errorf("read scorecard of issue %s: %w", issueID, err)
 	}
@@ -104,6 +105,10 @@ func (r *Reader) Measure(ctx context.Context, id uuid.UUID) (domain.MeasureView,
 }
 
 func (r *Reader) sql(query string) string { return inSchema(r.schema, query) }
+
+// onScorecard selects an issue's measures in use: a retired measure, or one
+// under a retired objective, keeps its history (Measure) but leaves the scorecard.
+const onScorecard = `m.issue_id = $1 AND NOT m.retired AND o.retired IS NOT TRUE`
 
 // measureViews collects measures and then their targets and actuals, in the
 // order the queries return them.
@@ -187,8 +192,10 @@ func perspectiveRank(p domain.Perspective) int {
 
 const selectIssues = `
 SELECT i.id, i.title, i.description, i.version,
-    (SELECT count(*) FROM {schema}.objectives o WHERE o.issue_id = i.id),
-    (SELECT count(*) FROM {schema}.measures m WHERE m.issue_id = i.id)
+    (SELECT count(*) FROM {schema}.objectives o WHERE o.issue_id = i.id AND NOT o.retired),
+    (SELECT count(*) FROM {schema}.measures m
+        LEFT JOIN {schema}.objectives o ON o.id = m.objective_id
+        WHERE m.issue_id = i.id AND NOT m.retired AND o.retired IS NOT TRUE)
 FROM {schema}.issues i`
 
 func scanIssue(row pgx.Row) (domain.IssueSummary, error) {
@@ -239,7 +246,8 @@ func periodValue(period *string, value *float64) *domain.PeriodValue {
 const selectTargets = `
 SELECT t.measure_id, t.period, t.value
 FROM {schema}.targets t
-JOIN {schema}.measures m ON m.id = t.measure_id`
+JOIN {schema}.measures m ON m.id = t.measure_id
+LEFT JOIN {schema}.objectives o ON o.id = m.objective_id`
 
 // selectActuals reads a series; a point's sequence is that of the event behind
 // its current value: the correction if there was one, else the report.
@@ -248,7 +256,8 @@ SELECT a.measure_id, a.period, a.disaggregation, a.current_value, a.reported_val
     a.corrected, a.correction_reason, a.reporting_partner_id, a.note, a.source,
     coalesce(a.corrected_sequence, a.reported_sequence)
 FROM {schema}.actuals a
-JOIN {schema}.measures m ON m.id = a.measure_id`
+JOIN {schema}.measures m ON m.id = a.measure_id
+LEFT JOIN {schema}.objectives o ON o.id = m.objective_id`
 
 func scanSeriesPoint(rows pgx.Rows) (uuid.UUID, domain.SeriesPoint, error) {
 	var id uuid.UUID

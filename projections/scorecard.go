@@ -18,7 +18,8 @@ import (
 const ScorecardSchema = "scorecard"
 
 // Scorecard is the read model behind scorecards: partners, issues, objectives
-// and their links, measures with their targets and actuals, and commitments.
+// and their links, measures with their targets and actuals, and commitments
+// with what was delivered of them.
 // Each measure keeps its latest total actual, the target for that period and its
 // status, recomputed for the measures a batch touched. Reader queries it.
 type Scorecard struct {
@@ -106,13 +107,31 @@ func (s *Scorecard) queue(b *pgx.Batch, e domain.Event) bool {
 			version, at)
 		return true
 	case domain.CommitmentMadeV1:
-		q(upsertCommitment, id, p.PartnerID, p.IssueID, p.ObjectiveID, string(p.Kind),
-			p.Description, p.AmountCents, p.Currency, p.Period.String(), p.Period.SortKey(),
-			version, at)
+		q(upsertCommitment, id, p.PartnerID, nilIfZero(p.IssueID), p.ObjectiveID, p.Pooled,
+			string(p.Kind), p.Description, p.AmountCents, p.Currency, p.Period.String(),
+			p.Period.SortKey(), e.Source, version, at)
 		return false
 
 	case domain.ObjectivesLinkedV1:
 		q(insertLink, id, p.CauseID, p.EffectID, e.Sequence)
+	case domain.ObjectivesUnlinkedV1:
+		q(deleteLink, p.CauseID, p.EffectID)
+	case domain.PerspectiveLabelsSetV1:
+		q(setLabels, id, p.Labels)
+	case domain.ObjectiveRenamedV1:
+		q(renameObjective, id, p.Title)
+	case domain.ObjectiveRetiredV1:
+		q(retireObjective, id)
+	case domain.MeasureRetiredV1:
+		q(retireMeasure, id)
+	case domain.StatusBandsSetV1:
+		q(setBand, id, p.AtRiskPercent)
+	case domain.CommitmentPartlyFulfilledV1:
+		q(fulfilCommitment, id, p.AmountCents, nil)
+	case domain.CommitmentFulfilledV1:
+		q(fulfilCommitment, id, p.AmountCents, string(domain.FulfilledCommitment))
+	case domain.CommitmentWithdrawnV1:
+		q(withdrawCommitment, id, string(domain.WithdrawnCommitment))
 	case domain.TargetSetV1:
 		q(upsertTarget, id, p.Period.String(), p.Period.SortKey(), p.Value, e.Sequence)
 	case domain.ProgressReportedV1:
@@ -141,6 +160,13 @@ func touchTable(table string) string {
 	return `UPDATE {schema}.` + table + ` SET version = $2, updated_at = $3 WHERE id = $1`
 }
 
+func nilIfZero(id uuid.UUID) *uuid.UUID {
+	if id == uuid.Nil {
+		return nil
+	}
+	return &id
+}
+
 func periodText(p *domain.Period) *string {
 	if p == nil {
 		return nil
@@ -166,12 +192,13 @@ func (s *Scorecard) refresh(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) err
 		var id uuid.UUID
 		var polarity string
 		var period *string
-		var value, target *float64
-		if err := rows.Scan(&id, &polarity, &period, &value, &target); err != nil {
+		var band, value, target *float64
+		err := rows.Scan(&id, &polarity, &band, &period, &value, &target)
+		if err != nil {
 			rows.Close()
 			return fmt.Errorf("read latest actuals: %w", err)
 		}
-		status := standing(domain.Polarity(polarity), value, target)
+		status := standing(domain.Polarity(polarity), band, value, target)
 		measures = append(measures, id.String())
 		periods, values, targets = append(periods, period), append(values, value),
 			append(targets, target)
@@ -190,15 +217,18 @@ func (s *Scorecard) refresh(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) err
 }
 
 // standing says where a measure stands: no data before its first total actual,
-// no target when its latest period has none, else the domain's StatusOf.
-func standing(p domain.Polarity, latest, target *float64) domain.Status {
+// no target when its latest period has none, else the domain's judgement within
+// the measure's at-risk band (band nil: the domain's default, StatusOf).
+func standing(p domain.Polarity, band, latest, target *float64) domain.Status {
 	switch {
 	case latest == nil:
 		return domain.NoData
 	case target == nil:
 		return domain.NoTarget
+	case band == nil:
+		return domain.StatusOf(p, *latest, *target)
 	}
-	return domain.StatusOf(p, *latest, *target)
+	return domain.StatusWithin(p, *latest, *target, *band)
 }
 
 const upsertPartner = `
@@ -258,20 +288,48 @@ SET current_value = $4, corrected = true, correction_reason = $5, corrected_sequ
 WHERE measure_id = $1 AND period = $2 AND disaggregation = $3`
 
 const upsertCommitment = `
-INSERT INTO {schema}.commitments (id, partner_id, issue_id, objective_id, kind,
-    description, amount_cents, currency, period, period_key, version, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+INSERT INTO {schema}.commitments (id, partner_id, issue_id, objective_id, pooled, kind,
+    description, amount_cents, currency, period, period_key, source, version, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 ON CONFLICT (id) DO UPDATE SET partner_id = excluded.partner_id,
     issue_id = excluded.issue_id, objective_id = excluded.objective_id,
-    kind = excluded.kind, description = excluded.description,
+    pooled = excluded.pooled, kind = excluded.kind, description = excluded.description,
     amount_cents = excluded.amount_cents, currency = excluded.currency,
-    period = excluded.period, period_key = excluded.period_key,
+    period = excluded.period, period_key = excluded.period_key, source = excluded.source,
     version = excluded.version, updated_at = excluded.updated_at`
+
+// fulfilCommitment adds a delivered amount and, when $3 is not NULL, sets the
+// commitment's state.
+const fulfilCommitment = `
+UPDATE {schema}.commitments
+SET fulfilled_cents = fulfilled_cents + coalesce($2, 0), state = coalesce($3, state)
+WHERE id = $1`
+
+const withdrawCommitment = `
+UPDATE {schema}.commitments SET state = $2 WHERE id = $1`
+
+const deleteLink = `
+DELETE FROM {schema}.objective_links WHERE cause_id = $1 AND effect_id = $2`
+
+const setLabels = `
+UPDATE {schema}.issues SET perspective_labels = $2 WHERE id = $1`
+
+const renameObjective = `
+UPDATE {schema}.objectives SET title = $2 WHERE id = $1`
+
+const retireObjective = `
+UPDATE {schema}.objectives SET retired = true WHERE id = $1`
+
+const retireMeasure = `
+UPDATE {schema}.measures SET retired = true WHERE id = $1`
+
+const setBand = `
+UPDATE {schema}.measures SET at_risk_percent = $2 WHERE id = $1`
 
 // selectStanding reads, for each measure in $1, its latest total actual (the
 // greatest period key) and the target for that period.
 const selectStanding = `
-SELECT m.id, m.polarity, l.period, l.current_value, t.value
+SELECT m.id, m.polarity, m.at_risk_percent, l.period, l.current_value, t.value
 FROM {schema}.measures m
 LEFT JOIN LATERAL (
     SELECT a.period, a.current_value

@@ -16,7 +16,7 @@ import (
 // graduation is a small strategy map with one measure for each status a
 // scorecard row can show.
 type graduation struct {
-	issue, other                                 uuid.UUID
+	issue, other, commitment                     uuid.UUID
 	district                                     uuid.UUID
 	grad, readiness, reading, surveyed           uuid.UUID
 	absence, suspensions, dollars                uuid.UUID
@@ -86,13 +86,14 @@ func writeGraduation(e *env) graduation {
 	e.report(g.dollars, "2014", 500)
 
 	amount := int64(250_000_00)
-	_, err = e.cmd.MakeCommitment(e.ctx(), meta, domain.MakeCommitment{
+	made, err := e.cmd.MakeCommitment(e.ctx(), meta, domain.MakeCommitment{
 		PartnerID: g.district.String(), IssueID: g.issue.String(),
 		Kind: string(domain.FundingCommitment), Description: "Graduation coaches",
 		AmountCents: &amount, Currency: "USD", Period: "2014-15"})
 	if err != nil {
 		e.t.Fatalf("make commitment: %v", err)
 	}
+	g.commitment = made.Event.AggregateID
 	return g
 }
 
@@ -327,6 +328,124 @@ func TestScorecard(t *testing.T) {
 		if err != nil || kind != "funding" || period != "2014-15" || currency != "USD" ||
 			cents != 250_000_00 {
 			t.Errorf("commitment = %s %s %s %d, %v", kind, period, currency, cents, err)
+		}
+	})
+}
+
+// TestScorecardMapChanges: a map that changes after it is drawn shows the
+// change, and every change moves its aggregate's version.
+func TestScorecardMapChanges(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	g := writeGraduation(e)
+	ctx := e.ctx()
+	card0 := func() domain.Scorecard {
+		t.Helper()
+		e.project(ScorecardSchema, Config{})
+		card, err := NewReader(e.pool, ScorecardSchema).Scorecard(ctx, g.issue)
+		if err != nil {
+			t.Fatalf("Scorecard: %v", err)
+		}
+		return card
+	}
+	row := func(card domain.Scorecard, id uuid.UUID) *domain.MeasureView {
+		for i := range card.Measures {
+			if card.Measures[i].ID == id {
+				return &card.Measures[i]
+			}
+		}
+		return nil
+	}
+	before := card0()
+
+	band := 5.0
+	bands, err := e.cmd.SetStatusBands(ctx, meta,
+		domain.SetStatusBands{MeasureID: g.grad.String(), AtRiskPercent: &band})
+	must(t, bands, err)
+	ready := row(before, g.grad).ObjectiveID
+	_, err = e.cmd.RenameObjective(ctx, meta,
+		domain.RenameObjective{ObjectiveID: ready.String(), Title: "Students graduate"})
+	must(t, domain.Result{}, err)
+	_, err = e.cmd.RetireMeasure(ctx, meta,
+		domain.RetireMeasure{MeasureID: g.dollars.String(), Reason: "no longer tracked"})
+	must(t, domain.Result{}, err)
+	families := row(before, g.surveyed).ObjectiveID
+	_, err = e.cmd.RetireObjective(ctx, meta,
+		domain.RetireObjective{ObjectiveID: families.String(), Reason: "merged"})
+	must(t, domain.Result{}, err)
+	attend := row(before, g.absence).ObjectiveID
+	_, err = e.cmd.UnlinkObjectives(ctx, meta, domain.UnlinkObjectives{
+		CauseID: attend.String(), EffectID: ready.String(), Reason: "no evidence"})
+	must(t, domain.Result{}, err)
+	labels, err := e.cmd.SetPerspectiveLabels(ctx, meta, domain.SetPerspectiveLabels{
+		IssueID: g.issue.String(), Labels: map[string]string{"results": "Outcomes"}})
+	must(t, labels, err)
+	part := int64(100_000_00)
+	_, err = e.cmd.FulfilCommitment(ctx, meta, domain.FulfilCommitment{
+		CommitmentID: g.commitment.String(), AmountCents: &part, Period: "2014-15"})
+	must(t, domain.Result{}, err)
+	rest := int64(150_000_00)
+	_, err = e.cmd.FulfilCommitment(ctx, meta, domain.FulfilCommitment{
+		CommitmentID: g.commitment.String(), AmountCents: &rest, Period: "2014-15",
+		Complete: true})
+	must(t, domain.Result{}, err)
+	after := card0()
+
+	t.Run("a measure's own at-risk band judges its status", func(t *testing.T) {
+		m := row(after, g.grad)
+		// 80 against 88 is within 10% but not within 5%.
+		if m.Status != domain.OffTrack || m.Version != bands.Version {
+			t.Errorf("status %q at version %d, want off_track at %d",
+				m.Status, m.Version, bands.Version)
+		}
+	})
+	t.Run("a renamed objective shows its new title", func(t *testing.T) {
+		if got := row(after, g.grad).ObjectiveTitle; got != "Students graduate" {
+			t.Errorf("objective title = %q", got)
+		}
+	})
+	t.Run("retired measures and objectives leave the scorecard", func(t *testing.T) {
+		if row(after, g.dollars) != nil || row(after, g.surveyed) != nil {
+			t.Errorf("a retired measure, or one under a retired objective, is still shown")
+		}
+		if len(after.Measures) != len(before.Measures)-2 || after.Issue.Measures != 5 ||
+			after.Issue.Objectives != 4 {
+			t.Errorf("%d measures, issue counts %d objectives and %d measures; "+
+				"want 5, 4 and 5", len(after.Measures), after.Issue.Objectives,
+				after.Issue.Measures)
+		}
+	})
+	t.Run("links and perspective labels follow the map", func(t *testing.T) {
+		var links int
+		var got string
+		err := e.pool.QueryRow(ctx, `SELECT
+			(SELECT count(*) FROM scorecard.objective_links),
+			(SELECT perspective_labels->>'results' FROM scorecard.issues WHERE id = $1)`,
+			g.issue).Scan(&links, &got)
+		if err != nil || links != 0 || got != "Outcomes" {
+			t.Errorf("%d links, results label %q, %v; want 0 and Outcomes", links, got, err)
+		}
+		if after.Issue.Version != labels.Version {
+			t.Errorf("issue version = %d, want %d", after.Issue.Version, labels.Version)
+		}
+	})
+	t.Run("a commitment adds up what was delivered", func(t *testing.T) {
+		var state string
+		var fulfilled int64
+		var version uint64
+		err := e.pool.QueryRow(ctx, `SELECT state, fulfilled_cents, version
+			FROM scorecard.commitments WHERE id = $1`, g.commitment).
+			Scan(&state, &fulfilled, &version)
+		if err != nil || state != "fulfilled" || fulfilled != 250_000_00 || version != 3 {
+			t.Errorf("commitment %s, %d cents at version %d, %v; want fulfilled, "+
+				"25000000 at version 3", state, fulfilled, version, err)
+		}
+	})
+	t.Run("a retired measure keeps its history", func(t *testing.T) {
+		m, err := NewReader(e.pool, ScorecardSchema).Measure(ctx, g.dollars)
+		if err != nil || len(m.Series) != 1 || m.Version != 4 {
+			t.Errorf("Measure = %d points at version %d, %v; want 1 at version 4",
+				len(m.Series), m.Version, err)
 		}
 	})
 }
