@@ -350,7 +350,8 @@ func (p *Projector) commit(ctx context.Context, from uint64, msgs []jetstream.Ms
 
 	b := &pgx.Batch{}
 	for _, e := range parked {
-		b.Queue(inSchema(p.projection.Schema(), parkEvent), e.seq, e.subject, e.err)
+		b.Queue(inSchema(p.projection.Schema(), parkEvent), e.seq, e.subject, e.eventType,
+			e.err)
 	}
 	b.Queue(inSchema(p.projection.Schema(), moveCheckpoint), last, len(msgs), from).
 		Exec(func(tag pgconn.CommandTag) error {
@@ -382,7 +383,8 @@ SET sequence = $1, events = events + $2, batches = batches + 1, updated_at = now
 WHERE sequence = $3`
 
 const parkEvent = `
-INSERT INTO {schema}.parked_events (sequence, subject, error) VALUES ($1, $2, $3)
+INSERT INTO {schema}.parked_events (sequence, subject, event_type, error)
+VALUES ($1, $2, $3, $4)
 ON CONFLICT (sequence) DO NOTHING`
 
 // rollback ends a transaction that was not committed; after a commit it does
@@ -395,9 +397,10 @@ func rollback(ctx context.Context, tx pgx.Tx) {
 
 // parked is a message the projector could not decode.
 type parked struct {
-	seq     uint64
-	subject string
-	err     string
+	seq       uint64
+	subject   string
+	eventType string
+	err       string
 }
 
 // decode turns messages into events. Events of a type this build does not know
@@ -413,7 +416,8 @@ func (p *Projector) decode(msgs []jetstream.Msg) ([]domain.Event, []parked) {
 		if err := json.Unmarshal(m.Data(), &e); err != nil {
 			p.log.Error("projector parked an event it cannot decode",
 				"sequence", seq, "subject", m.Subject(), "err", err)
-			bad = append(bad, parked{seq: seq, subject: m.Subject(), err: err.Error()})
+			bad = append(bad, parked{seq: seq, subject: m.Subject(),
+				eventType: m.Headers().Get(eventTypeHeader), err: err.Error()})
 			continue
 		}
 		e.Sequence = seq
@@ -424,6 +428,9 @@ func (p *Projector) decode(msgs []jetstream.Msg) ([]domain.Event, []parked) {
 	}
 	return events, bad
 }
+
+// eventTypeHeader is the header the event store names each event's type in.
+const eventTypeHeader = "Backbone-Event-Type"
 
 func (p *Projector) reportUnknown(eventType string, version int) {
 	p.unknownMu.Lock()
@@ -473,25 +480,74 @@ type Lag struct {
 
 // Lag returns how far the read model is behind the stream, in events and time.
 func (p *Projector) Lag(ctx context.Context) (Lag, error) {
-	checkpoint, err := p.Position(ctx)
+	checkpoint, last, age, err := p.lag(ctx)
 	if err != nil {
 		return Lag{}, err
 	}
+	return Lag{Events: last - checkpoint, Age: age}, nil
+}
+
+// lag returns the checkpoint, the stream's last sequence and the age of the
+// oldest event not applied yet.
+func (p *Projector) lag(ctx context.Context) (uint64, uint64, time.Duration, error) {
+	checkpoint, err := p.Position(ctx)
+	if err != nil {
+		return 0, 0, 0, err
+	}
 	stream, err := p.js.Stream(ctx, p.stream)
 	if err != nil {
-		return Lag{}, fmt.Errorf("stream %s: %w", p.stream, err)
+		return 0, 0, 0, fmt.Errorf("stream %s: %w", p.stream, err)
 	}
 	last := stream.CachedInfo().State.LastSeq
 	if last <= checkpoint {
-		return Lag{}, nil
+		return checkpoint, checkpoint, 0, nil
 	}
 
 	oldest, err := stream.GetMsg(ctx, checkpoint+1)
 	if err != nil {
-		return Lag{}, fmt.Errorf("read event %d: %w", checkpoint+1, err)
+		return 0, 0, 0, fmt.Errorf("read event %d: %w", checkpoint+1, err)
 	}
-	return Lag{Events: last - checkpoint, Age: time.Since(oldest.Time)}, nil
+	return checkpoint, last, time.Since(oldest.Time), nil
 }
+
+// Status reports, for operators, how far the read model is and which events
+// were parked because they could not be decoded.
+//
+// TODO: an event that decodes but fails to apply is retried, and stalls the read
+// model, without showing here; only the log names the failing batch.
+func (p *Projector) Status(ctx context.Context) (domain.ProjectorStatus, error) {
+	checkpoint, last, age, err := p.lag(ctx)
+	if err != nil {
+		return domain.ProjectorStatus{}, err
+	}
+	rows, err := p.pool.Query(ctx, inSchema(p.projection.Schema(), selectParked))
+	if err != nil {
+		return domain.ProjectorStatus{}, fmt.Errorf("read parked events: %w", err)
+	}
+	poisoned, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Poison, error) {
+		x := domain.Poison{Parked: true}
+		err := row.Scan(&x.Sequence, &x.EventType, &x.Error, &x.At)
+		return x, err
+	})
+	if err != nil {
+		return domain.ProjectorStatus{}, fmt.Errorf("read parked events: %w", err)
+	}
+	if poisoned == nil {
+		poisoned = []domain.Poison{}
+	}
+	return domain.ProjectorStatus{
+		Name:                 p.projection.Name(),
+		Schema:               p.projection.Schema(),
+		Position:             checkpoint,
+		StreamLast:           last,
+		Behind:               last - checkpoint,
+		OldestUnprocessedAge: age.Seconds(),
+		Poisoned:             poisoned,
+	}, nil
+}
+
+const selectParked = `
+SELECT sequence, event_type, error, parked_at FROM {schema}.parked_events ORDER BY sequence`
 
 // syncConsumer returns the durable consumer, first deleting and recreating it at
 // checkpoint+1 unless its state agrees with the checkpoint. A consumer left with

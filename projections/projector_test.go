@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/backbone-ci/backbone/domain"
@@ -316,8 +317,10 @@ func TestProjectorUnreadableEvents(t *testing.T) {
 	if _, err := js.Publish(e.ctx(), subject, []byte(future)); err != nil {
 		t.Fatal(err)
 	}
-	elsewhere := e.store.Subject(domain.MeasureAggregate, uuid.New())
-	bad, err := js.Publish(e.ctx(), elsewhere, []byte("not an event"))
+	garbled := nats.NewMsg(e.store.Subject(domain.MeasureAggregate, uuid.New()))
+	garbled.Header.Set("Backbone-Event-Type", domain.ProgressReported)
+	garbled.Data = []byte("not an event")
+	bad, err := js.PublishMsg(e.ctx(), garbled)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,12 +338,21 @@ func TestProjectorUnreadableEvents(t *testing.T) {
 		t.Errorf("version = %d, want 3 (defined, unknown event, report)", m.Version)
 	}
 
-	var seq uint64
-	var reason string
-	err = e.pool.QueryRow(e.ctx(), `SELECT sequence, error FROM scorecard.parked_events`).
-		Scan(&seq, &reason)
-	if err != nil || seq != bad.Sequence || reason == "" {
-		t.Errorf("parked = %d %q, %v; want sequence %d", seq, reason, err, bad.Sequence)
+	status, err := e.projector(e.pool, ScorecardSchema, Config{}).Status(e.ctx())
+	if err != nil {
+		t.Fatalf("Status: %v", err)
+	}
+	if len(status.Poisoned) != 1 {
+		t.Fatalf("poisoned = %+v, want the undecodable message", status.Poisoned)
+	}
+	parked := status.Poisoned[0]
+	if parked.Sequence != bad.Sequence || parked.EventType != domain.ProgressReported ||
+		parked.Error == "" || !parked.Parked {
+		t.Errorf("parked = %+v, want sequence %d of type %s", parked, bad.Sequence,
+			domain.ProgressReported)
+	}
+	if status.Position != e.last() || status.Behind != 0 || status.Name != "scorecard" {
+		t.Errorf("status = %+v, want caught up at %d", status, e.last())
 	}
 	if got := e.checkpointEvents(ScorecardSchema); got != e.last() {
 		t.Errorf("events counted = %d, want %d", got, e.last())
