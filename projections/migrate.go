@@ -71,9 +71,8 @@ func MigrateProjection(ctx context.Context, pool *pgxpool.Pool, p Projection) er
 	if err := CheckSchema(schema); err != nil {
 		return err
 	}
-	create := "CREATE SCHEMA IF NOT EXISTS " + pgx.Identifier{schema}.Sanitize()
-	if _, err := pool.Exec(ctx, create); err != nil {
-		return fmt.Errorf("create schema %s: %w", schema, err)
+	if err := createSchema(ctx, pool, schema); err != nil {
+		return err
 	}
 
 	own, err := fs.Sub(migrations, "migrations/projector")
@@ -91,6 +90,22 @@ func MigrateProjection(ctx context.Context, pool *pgxpool.Pool, p Projection) er
 		if err := migrate(ctx, pool, schema, s.versions, s.fsys); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// createSchema creates the schema unless it exists. Concurrent CREATE SCHEMA IF
+// NOT EXISTS can still collide in PostgreSQL, so the migration lock is held.
+func createSchema(ctx context.Context, pool *pgxpool.Pool, schema string) error {
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockID(schema)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create schema %s: %w", schema, err)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -542,5 +543,54 @@ func TestProjectorRoundTrips(t *testing.T) {
 	if perBatch[0] > 16 {
 		t.Errorf("the first batch of 500 events took %d round trips, want at most 16",
 			perBatch[0])
+	}
+}
+
+// TestProjectorPassesAHoleInTheStream: the event store denies deletes, but if an
+// operator removes a message anyway, the projector moves past the missing
+// sequence instead of waiting for it forever.
+func TestProjectorPassesAHoleInTheStream(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	writeGraduation(e)
+	ctx, js, last := e.ctx(), e.store.JetStream(), e.last()
+
+	// A copy of the stream that allows deletes, with one report removed.
+	holey, err := js.CreateStream(ctx, jetstream.StreamConfig{
+		Name: "HOLEY", Subjects: []string{"holey.>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	source, err := js.Stream(ctx, e.store.StreamName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seq := uint64(1); seq <= last; seq++ {
+		m, err := source.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := js.Publish(ctx, "holey."+m.Subject, m.Data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	missing := last - 3
+	if err := holey.DeleteMsg(ctx, missing); err != nil {
+		t.Fatal(err)
+	}
+
+	var logs lockedBuffer
+	p := NewProjector(e.pool, js, "HOLEY", NewScorecard("holey"), Config{
+		BatchSize: 8, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	e.migrate("holey")
+	e.run(ctx, p)
+	e.waitFor("holey", last)
+
+	if got := e.checkpointEvents("holey"); got != last-1 {
+		t.Errorf("events applied = %d, want %d: all but the missing one", got, last-1)
+	}
+	if !strings.Contains(logs.String(), "moving past it") ||
+		!strings.Contains(logs.String(), "sequence="+strconv.FormatUint(missing, 10)) {
+		t.Errorf("the hole at %d was not reported; logs:\n%s", missing, logs.String())
 	}
 }
