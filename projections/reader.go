@@ -16,8 +16,8 @@ import (
 )
 
 // Reader answers the API's queries from the scorecard read model. Each call
-// sends its queries as one pipelined batch: one round trip, however many
-// measures an issue has.
+// sends its queries as one pipelined batch in one snapshot: one round trip,
+// however many measures an issue has.
 type Reader struct {
 	pool   *pgxpool.Pool
 	schema string
@@ -65,7 +65,7 @@ func (r *Reader) Issues(ctx context.Context) ([]domain.IssueSummary, error) {
 func (r *Reader) Scorecard(ctx context.Context, issueID uuid.UUID) (domain.Scorecard, error) {
 	var card domain.Scorecard
 	found := false
-	b := &pgx.Batch{}
+	b := snapshot()
 	b.Queue(r.sql(selectIssues+` WHERE i.id = $1`), issueID).QueryRow(func(row pgx.Row) error {
 		var err error
 		card.Issue, err = scanIssue(row)
@@ -76,6 +76,7 @@ func (r *Reader) Scorecard(ctx context.Context, issueID uuid.UUID) (domain.Score
 		return err
 	})
 	views := r.queueMeasures(b, onScorecard, issueID)
+	b.Queue("COMMIT")
 	if err := r.pool.SendBatch(ctx, b).Close(); err != nil {
 		return domain.Scorecard{}, fmt.Errorf("read scorecard of issue %s: %w", issueID, err)
 	}
@@ -91,8 +92,9 @@ func (r *Reader) Scorecard(ctx context.Context, issueID uuid.UUID) (domain.Score
 
 // Measure returns one measure with its targets and series. Errors: CodeNotFound.
 func (r *Reader) Measure(ctx context.Context, id uuid.UUID) (domain.MeasureView, error) {
-	b := &pgx.Batch{}
+	b := snapshot()
 	views := r.queueMeasures(b, `m.id = $1`, id)
+	b.Queue("COMMIT")
 	if err := r.pool.SendBatch(ctx, b).Close(); err != nil {
 		return domain.MeasureView{}, fmt.Errorf("read measure %s: %w", id, err)
 	}
@@ -105,6 +107,15 @@ func (r *Reader) Measure(ctx context.Context, id uuid.UUID) (domain.MeasureView,
 }
 
 func (r *Reader) sql(query string) string { return inSchema(r.schema, query) }
+
+// snapshot starts a batch whose queries all read one snapshot, so that a commit
+// of the projector between them cannot show a measure's row and its series at
+// different points of the stream. The caller queues COMMIT last.
+func snapshot() *pgx.Batch {
+	b := &pgx.Batch{}
+	b.Queue("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+	return b
+}
 
 // onScorecard selects an issue's measures in use: a retired measure, or one
 // under a retired objective, keeps its history (Measure) but leaves the scorecard.

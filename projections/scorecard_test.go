@@ -300,6 +300,23 @@ func TestScorecard(t *testing.T) {
 		}
 	})
 
+	t.Run("a scorecard costs one round trip, whatever its size", func(t *testing.T) {
+		pool, trips := e.countingPool()
+		counted := NewReader(pool, ScorecardSchema)
+		for range 2 { // the first also connects and prepares
+			if _, err := counted.Scorecard(e.ctx(), g.issue); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before := trips.n.Load()
+		if _, err := counted.Scorecard(e.ctx(), g.issue); err != nil {
+			t.Fatal(err)
+		}
+		if n := trips.n.Load() - before; n != 1 {
+			t.Errorf("Scorecard took %d round trips, want 1", n)
+		}
+	})
+
 	t.Run("unknown issues and measures are not found", func(t *testing.T) {
 		_, err := r.Scorecard(e.ctx(), uuid.New())
 		if domain.ErrorCode(err) != domain.CodeNotFound {
