@@ -63,9 +63,9 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 // MigrateProjection creates the projection's schema if it is missing and brings its tables
 // up to date with goose: first the projector's checkpoint tables, then the
 // projection's own. Each set keeps its goose version table inside the schema,
-// so a read model rebuilt into a fresh schema starts from version 0. Migrate is
-// safe to run from several processes at once: a PostgreSQL advisory lock per
-// schema serializes them.
+// so a read model rebuilt into a fresh schema starts from version 0. It is safe
+// to run from several processes at once: a PostgreSQL advisory lock per schema
+// serializes them.
 func MigrateProjection(ctx context.Context, pool *pgxpool.Pool, p Projection) error {
 	schema := p.Schema()
 	if err := CheckSchema(schema); err != nil {

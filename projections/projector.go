@@ -34,7 +34,8 @@ type Projection interface {
 	// Schema is the PostgreSQL schema the read model and its checkpoint live in.
 	Schema() string
 	// Migrations returns the goose SQL migrations of the read model's tables at
-	// the root of the file system; Migrate runs them with search_path = Schema.
+	// the root of the file system; MigrateProjection runs them with search_path
+	// set to Schema.
 	Migrations() fs.FS
 	// Apply applies events, in stream order, inside tx. It queues its statements
 	// (pgx.Batch), so that a batch of events costs a handful of round trips. It
@@ -87,8 +88,15 @@ type Projector struct {
 	log        *slog.Logger
 	consumer   string
 
-	unknownMu sync.Mutex
-	unknown   map[string]bool // event types already reported as unknown
+	mu      sync.Mutex
+	unknown map[string]bool // event types already reported as unknown
+	// stalled is the event the read model is stuck before, once a batch failed
+	// to apply; nil while batches commit.
+	stalled *domain.Poison
+	// narrowUntil is the last sequence of a batch that failed: up to it the
+	// projector applies one event at a time, so that those before the event at
+	// fault are applied and Status names that event. Only Run touches it.
+	narrowUntil uint64
 
 	// ack acknowledges m and every message before it; tests replace it.
 	ack func(ctx context.Context, m jetstream.Msg) error
@@ -161,7 +169,11 @@ func (p *Projector) follow(ctx context.Context) (bool, error) {
 
 	progressed, caughtUp := false, false
 	for {
-		msgs, err := p.fetch(ctx, consumer)
+		size := p.cfg.BatchSize
+		if checkpoint < p.narrowUntil {
+			size = 1
+		}
+		msgs, err := p.fetch(ctx, consumer, size)
 		if err != nil {
 			return progressed, err
 		}
@@ -172,9 +184,11 @@ func (p *Projector) follow(ctx context.Context) (bool, error) {
 
 		if len(sorted.apply) > 0 {
 			if err := p.commit(ctx, checkpoint, sorted.apply); err != nil {
+				p.stall(ctx, sorted.apply, err)
 				return progressed, err
 			}
 			checkpoint, progressed = seqOf(sorted.apply[len(sorted.apply)-1]), true
+			p.unstall(checkpoint)
 		}
 		if sorted.skipped > 0 {
 			p.log.Debug("projector skipped redelivered events", "count", sorted.skipped,
@@ -193,6 +207,34 @@ func (p *Projector) follow(ctx context.Context) (bool, error) {
 			caughtUp = true
 			p.log.Info("projector caught up", "sequence", checkpoint)
 		}
+	}
+}
+
+// stall records that a batch failed to apply: the next tries go one event at a
+// time up to its end, and Status names its first event (after narrowing, the
+// event at fault). A cancellation is not a failure.
+func (p *Projector) stall(ctx context.Context, batch []jetstream.Msg, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	first := batch[0]
+	p.narrowUntil = max(p.narrowUntil, seqOf(batch[len(batch)-1]))
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stalled = &domain.Poison{
+		Sequence:  seqOf(first),
+		EventType: first.Headers().Get(eventTypeHeader),
+		Error:     err.Error(),
+		At:        time.Now().UTC(),
+	}
+}
+
+// unstall forgets a failure once the checkpoint passed the event it named.
+func (p *Projector) unstall(checkpoint uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stalled != nil && checkpoint >= p.stalled.Sequence {
+		p.stalled = nil
 	}
 }
 
@@ -290,9 +332,10 @@ func pendingAfter(msgs []jetstream.Msg) uint64 {
 }
 
 // fetch waits up to MaxWait for the next message, then takes whatever else is
-// already waiting, up to BatchSize in all: a lone new event is applied at once,
+// already waiting, up to size in all: a lone new event is applied at once,
 // and a backlog goes in full batches.
-func (p *Projector) fetch(ctx context.Context, c jetstream.Consumer) ([]jetstream.Msg, error) {
+func (p *Projector) fetch(ctx context.Context, c jetstream.Consumer,
+	size int) ([]jetstream.Msg, error) {
 	wait, cancel := context.WithTimeout(ctx, p.cfg.MaxWait)
 	defer cancel()
 	first, err := c.Fetch(1, jetstream.FetchContext(wait))
@@ -306,11 +349,11 @@ func (p *Projector) fetch(ctx context.Context, c jetstream.Consumer) ([]jetstrea
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return nil, fmt.Errorf("fetch from %s: %w", p.consumer, err)
 	}
-	if len(msgs) == 0 || p.cfg.BatchSize == 1 {
+	if len(msgs) == 0 || size == 1 {
 		return msgs, nil
 	}
 
-	rest, err := c.FetchNoWait(p.cfg.BatchSize - 1)
+	rest, err := c.FetchNoWait(size - 1)
 	if err != nil {
 		return nil, fmt.Errorf("fetch from %s: %w", p.consumer, err)
 	}
@@ -433,8 +476,8 @@ func (p *Projector) decode(msgs []jetstream.Msg) ([]domain.Event, []parked) {
 const eventTypeHeader = "Backbone-Event-Type"
 
 func (p *Projector) reportUnknown(eventType string, version int) {
-	p.unknownMu.Lock()
-	defer p.unknownMu.Unlock()
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	key := fmt.Sprintf("%s/%d", eventType, version)
 	if !p.unknown[key] {
 		p.unknown[key] = true
@@ -510,11 +553,13 @@ func (p *Projector) lag(ctx context.Context) (uint64, uint64, time.Duration, err
 	return checkpoint, last, time.Since(oldest.Time), nil
 }
 
-// Status reports, for operators, how far the read model is and which events
-// were parked because they could not be decoded.
+// Status reports, for operators, how far the read model is, the events parked
+// because they could not be decoded, and the event it is stuck on, if any
+// (Parked false): one that decodes but fails to apply is retried with growing
+// pauses, and the read model waits for a fix rather than skip it.
 //
-// TODO: an event that decodes but fails to apply is retried, and stalls the read
-// model, without showing here; only the log names the failing batch.
+// TODO: a stuck event is known only to the process that runs the projector, so
+// Status in another process does not show it.
 func (p *Projector) Status(ctx context.Context) (domain.ProjectorStatus, error) {
 	checkpoint, last, age, err := p.lag(ctx)
 	if err != nil {
@@ -535,6 +580,11 @@ func (p *Projector) Status(ctx context.Context) (domain.ProjectorStatus, error) 
 	if poisoned == nil {
 		poisoned = []domain.Poison{}
 	}
+	p.mu.Lock()
+	if p.stalled != nil {
+		poisoned = append(poisoned, *p.stalled)
+	}
+	p.mu.Unlock()
 	return domain.ProjectorStatus{
 		Name:                 p.projection.Name(),
 		Schema:               p.projection.Schema(),

@@ -3,6 +3,7 @@ package projections
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"net"
 	"strconv"
@@ -593,4 +594,65 @@ func TestProjectorPassesAHoleInTheStream(t *testing.T) {
 		!strings.Contains(logs.String(), "sequence="+strconv.FormatUint(missing, 10)) {
 		t.Errorf("the hole at %d was not reported; logs:\n%s", missing, logs.String())
 	}
+}
+
+// failing fails every batch that holds the event at sequence bad, while broken.
+type failing struct {
+	Projection
+	bad    uint64
+	broken atomic.Bool
+}
+
+func (p *failing) Apply(ctx context.Context, tx pgx.Tx, events []domain.Event) error {
+	for _, e := range events {
+		if e.Sequence == p.bad && p.broken.Load() {
+			return errors.New("cannot apply this event")
+		}
+	}
+	return p.Projection.Apply(ctx, tx, events)
+}
+
+// TestProjectorStuckOnAnEvent: an event that fails to apply holds the read
+// model just before it, Status names it, and once it applies (after a fix) the
+// projector catches up.
+func TestProjectorStuckOnAnEvent(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	writeGraduation(e)
+	last := e.last()
+	bad := last / 2
+
+	p := e.projector(e.pool, ScorecardSchema, Config{})
+	broken := &failing{Projection: p.projection, bad: bad}
+	broken.broken.Store(true)
+	p.projection = broken
+	e.run(context.Background(), p)
+
+	e.waitFor(ScorecardSchema, bad-1)
+	var status domain.ProjectorStatus
+	deadline := time.Now().Add(10 * time.Second)
+	for len(status.Poisoned) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+		var err error
+		if status, err = p.Status(e.ctx()); err != nil {
+			t.Fatalf("Status: %v", err)
+		}
+	}
+	if len(status.Poisoned) != 1 || status.Poisoned[0].Sequence != bad ||
+		status.Poisoned[0].Parked || !strings.Contains(status.Poisoned[0].Error, "cannot apply") {
+		t.Fatalf("poisoned = %+v, want event %d, not parked", status.Poisoned, bad)
+	}
+	if status.Position != bad-1 || status.Behind != last-bad+1 {
+		t.Errorf("position %d, behind %d; want %d and %d", status.Position, status.Behind,
+			bad-1, last-bad+1)
+	}
+
+	broken.broken.Store(false)
+	e.waitFor(ScorecardSchema, last)
+	status, err := p.Status(e.ctx())
+	if err != nil || len(status.Poisoned) != 0 {
+		t.Errorf("after the fix: poisoned %+v, %v; want none", status.Poisoned, err)
+	}
+	e.project("rebuild", Config{})
+	e.sameReadModel(ScorecardSchema, "rebuild")
 }
