@@ -1,7 +1,7 @@
-// Package charts draws Backbone's pictures as SVG on the server, so pages need
-// no script to show them: strategy maps, and a measure's series as a sparkline
-// for a scorecard row or as a larger chart with targets and baseline.
 package charts
+
+// A measure's series, drawn as a sparkline for a scorecard row or as a larger
+// chart with targets and baseline, so that pages need no script to show them.
 
 import (
 	"cmp"

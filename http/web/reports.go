@@ -1,0 +1,173 @@
+package web
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/backbone-ci/backbone/domain"
+)
+
+// filterData is the choice of issues and partners that filter a report.
+type filterData struct {
+	Issues   []domain.IssueSummary
+	Partners []Partner
+	Issue    string
+	Partner  string
+}
+
+func (h *Handler) filters(r *request) (filterData, error) {
+	issues, err := h.cfg.Reads.Issues(r.Request().Context())
+	if err != nil {
+		return filterData{}, err
+	}
+	partners, err := h.partners(r)
+	if err != nil {
+		return filterData{}, err
+	}
+	return filterData{Issues: issues, Partners: partners, Issue: r.QueryParam("issue"),
+		Partner: r.QueryParam("partner")}, nil
+}
+
+// optionalFilterID parses an ID a filter names; an empty one filters nothing.
+func optionalFilterID(field, s string) (*uuid.UUID, error) {
+	if s == "" {
+		return nil, nil
+	}
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return nil, domain.Invalid(field, "%q is not an ID this page offers", s)
+	}
+	return &id, nil
+}
+
+// fundingData is the funding report page.
+type fundingData struct {
+	Ready   bool
+	Filters filterData
+	Period  string
+	Kind    string
+	Report  domain.FundingReport
+	// CSV is the address of the report as CSV, with the same filters.
+	CSV string
+}
+
+func (h *Handler) fundingFilter(r *request) (domain.FundingFilter, error) {
+	var f domain.FundingFilter
+	var err error
+	if f.IssueID, err = optionalFilterID("issue", r.QueryParam("issue")); err != nil {
+		return f, err
+	}
+	if f.PartnerID, err = optionalFilterID("partner", r.QueryParam("partner")); err != nil {
+		return f, err
+	}
+	f.Period = strings.TrimSpace(r.QueryParam("period"))
+	f.Kind = domain.CommitmentKind(r.QueryParam("kind"))
+	return f, nil
+}
+
+func (h *Handler) funding(r *request) error {
+	filters, err := h.filters(r)
+	if err != nil {
+		return err
+	}
+	d := fundingData{Ready: h.cfg.Funding != nil, Filters: filters,
+		Period: r.QueryParam("period"), Kind: r.QueryParam("kind"),
+		CSV: "/funding.csv?" + r.QueryParams().Encode()}
+	if !d.Ready {
+		return h.render(r, http.StatusOK, "funding", "Funding", d)
+	}
+	f, err := h.fundingFilter(r)
+	if err != nil {
+		return err
+	}
+	if d.Report, err = h.cfg.Funding.Funding(r.Request().Context(), f); err != nil {
+		return err
+	}
+	return h.render(r, http.StatusOK, "funding", "Funding", d)
+}
+
+// fundingCSV downloads the commitments of the funding report, one a row,
+// with amounts in cents as the report keeps them.
+func (h *Handler) fundingCSV(r *request) error {
+	if h.cfg.Funding == nil {
+		return domain.Errorf(domain.CodeUnavailable, "the funding report is not available yet")
+	}
+	f, err := h.fundingFilter(r)
+	if err != nil {
+		return err
+	}
+	report, err := h.cfg.Funding.Funding(r.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	_ = w.Write([]string{"commitment_id", "partner", "issue", "objective", "pooled", "kind",
+		"description", "amount_cents", "currency", "fulfilled_cents", "period", "state",
+		"source"})
+	for _, c := range report.Commitments {
+		amount := ""
+		if c.AmountCents != nil {
+			amount = strconv.FormatInt(*c.AmountCents, 10)
+		}
+		_ = w.Write([]string{c.ID.String(), c.PartnerName, c.IssueTitle, c.ObjectiveTitle,
+			strconv.FormatBool(c.Pooled), string(c.Kind), c.Description, amount, c.Currency,
+			strconv.FormatInt(c.FulfilledCents, 10), c.Period, string(c.State), c.Source})
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return fmt.Errorf("write funding CSV: %w", err)
+	}
+	r.Response().Header().Set("Content-Disposition", `attachment; filename="funding.csv"`)
+	return r.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+}
+
+// activityData is the activity page: one page of the feed and the link to
+// the next.
+type activityData struct {
+	Ready   bool
+	Filters filterData
+	Items   []domain.Activity
+	Older   string
+}
+
+func (h *Handler) activity(r *request) error {
+	filters, err := h.filters(r)
+	if err != nil {
+		return err
+	}
+	d := activityData{Ready: h.cfg.Activity != nil, Filters: filters}
+	if !d.Ready {
+		return h.render(r, http.StatusOK, "activity", "Activity", d)
+	}
+	var f domain.ActivityFilter
+	if f.IssueID, err = optionalFilterID("issue", r.QueryParam("issue")); err != nil {
+		return err
+	}
+	if f.PartnerID, err = optionalFilterID("partner", r.QueryParam("partner")); err != nil {
+		return err
+	}
+	if b := r.QueryParam("before"); b != "" {
+		if f.Before, err = strconv.ParseUint(b, 10, 64); err != nil {
+			return domain.Invalid("before", "%q is not a position in the feed", b)
+		}
+	}
+	page, err := h.cfg.Activity.Activity(r.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	d.Items = page.Items
+	if page.Next != 0 {
+		q := url.Values{"issue": {filters.Issue}, "partner": {filters.Partner},
+			"before": {strconv.FormatUint(page.Next, 10)}}
+		d.Older = "/activity?" + q.Encode()
+	}
+	return h.render(r, http.StatusOK, "activity", "Activity", d)
+}
