@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/backbone-ci/backbone/accounts"
+	"github.com/backbone-ci/backbone/domain"
+	"github.com/backbone-ci/backbone/eventstore"
+	bbhttp "github.com/backbone-ci/backbone/http"
+	"github.com/backbone-ci/backbone/projections"
+)
+
+const defaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/backbone?sslmode=disable"
+
+// serveConfig is what "backbone serve" runs with.
+type serveConfig struct {
+	data        string
+	natsURL     string
+	databaseURL string
+	httpAddr    string
+	importDir   string
+	syncAlways  bool
+	replicas    int
+	projectors  bool
+	adminToken  string
+}
+
+func serveFlags(args []string) (serveConfig, error) {
+	var c serveConfig
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.StringVar(&c.data, "data", env("BACKBONE_DATA", "./data"),
+		"directory of the embedded JetStream's files (BACKBONE_DATA)")
+	fs.StringVar(&c.natsURL, "nats-url", env("NATS_URL", ""),
+		"use this NATS server instead of the embedded one (NATS_URL)")
+	fs.StringVar(&c.databaseURL, "database-url", env("DATABASE_URL", defaultDatabaseURL),
+		"PostgreSQL URL; the database is created if missing (DATABASE_URL)")
+	fs.StringVar(&c.httpAddr, "http", env("BACKBONE_HTTP", ":8080"),
+		"HTTP listen address (BACKBONE_HTTP)")
+	fs.StringVar(&c.importDir, "import", "", "import this dataset directory once serving")
+	fs.BoolVar(&c.syncAlways, "sync-always", env("BACKBONE_SYNC_ALWAYS", "") == "true",
+		"embedded JetStream fsyncs every write before acknowledging it (BACKBONE_SYNC_ALWAYS)")
+	fs.IntVar(&c.replicas, "replicas", 1, "stream replicas on a NATS cluster")
+	fs.BoolVar(&c.projectors, "projectors", true, "run the projectors in this process")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+	}
+	c.adminToken = os.Getenv("BACKBONE_ADMIN_TOKEN")
+	return c, nil
+}
+
+// serve is "backbone serve": the API and, by default, the projectors and an
+// embedded NATS JetStream, until ctx is cancelled (Ctrl-C or SIGTERM).
+func serve(ctx context.Context, args []string) error {
+	cfg, err := serveFlags(args)
+	if err != nil {
+		return err
+	}
+	log := newLogger()
+
+	pool, err := openDatabase(ctx, cfg.databaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	acc, err := accounts.Open(ctx, pool)
+	if err != nil {
+		return err
+	}
+	generated, err := acc.EnsureAdmin(ctx, cfg.adminToken)
+	if err != nil {
+		return err
+	}
+	if generated != "" {
+		fmt.Fprintf(os.Stderr, "\nGenerated the admin token (shown once; keep it safe):\n\n"+
+			"    %s\n\nSet BACKBONE_ADMIN_TOKEN to choose your own.\n\n", generated)
+	}
+	if err := projections.Migrate(ctx, pool, projections.ScorecardSchema); err != nil {
+		return err
+	}
+
+	nc, closeNATS, err := connectNATS(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeNATS()
+	store, err := eventstore.Open(ctx, nc, eventstore.Config{Replicas: cfg.replicas})
+	if err != nil {
+		return err
+	}
+
+	api := bbhttp.New(bbhttp.Config{
+		Commands: &domain.Commands{Store: store},
+		Reads:    projections.NewReader(pool, projections.ScorecardSchema),
+		Auth:     acc,
+		Logger:   log,
+	})
+	ln, err := net.Listen("tcp", cfg.httpAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.httpAddr, err)
+	}
+	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	log.Info("listening", "addr", ln.Addr().String())
+
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	wg.Go(func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			errs <- fmt.Errorf("serve HTTP: %w", err)
+		}
+	})
+	if cfg.projectors {
+		p := projections.NewScorecardProjector(pool, store.JetStream(), store.StreamName(), log)
+		wg.Go(func() {
+			if err := p.Run(runCtx); err != nil {
+				errs <- fmt.Errorf("scorecard projector: %w", err)
+			}
+		})
+	}
+	if cfg.importDir != "" {
+		wg.Go(func() {
+			if err := importOnStart(runCtx, acc, ln.Addr(), cfg.importDir); err != nil {
+				log.Error("import failed", "dir", cfg.importDir, "err", err)
+			}
+		})
+	}
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err = <-errs:
+		log.Error("stopping", "err", err)
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if serr := srv.Shutdown(shutdown); serr != nil {
+		log.Error("shut down HTTP", "err", serr)
+	}
+	stopRun()
+	wg.Wait()
+	log.Info("stopped")
+	return err
+}
+
+// importOnStart imports a dataset through this server's own API with a token of
+// its own, so that the README's run command is one line.
+func importOnStart(ctx context.Context, acc *accounts.Store, addr net.Addr, dir string) error {
+	token := accounts.NewToken()
+	if err := acc.SetToken(ctx, token, "import", domain.RoleAdmin, nil); err != nil {
+		return err
+	}
+	port := addr.(*net.TCPAddr).Port
+	return importDir(ctx, fmt.Sprintf("http://127.0.0.1:%d", port), token, dir)
+}
+
+// connectNATS connects to the external NATS when one is configured, else starts
+// the embedded server with its files under the data directory.
+func connectNATS(cfg serveConfig, log *slog.Logger) (*nats.Conn, func(), error) {
+	if cfg.natsURL != "" {
+		nc, err := nats.Connect(cfg.natsURL, nats.Name("backbone"), nats.MaxReconnects(-1))
+		if err != nil {
+			return nil, nil, fmt.Errorf("connect to NATS at %s: %w", cfg.natsURL, err)
+		}
+		log.Info("connected to NATS", "url", nc.ConnectedUrlRedacted())
+		return nc, func() { closeConn(nc) }, nil
+	}
+	dir := filepath.Join(cfg.data, "jetstream")
+	srv, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{
+		Dir: dir, SyncAlways: cfg.syncAlways})
+	if err != nil {
+		return nil, nil, err
+	}
+	nc, err := srv.Connect()
+	if err != nil {
+		srv.Shutdown()
+		return nil, nil, err
+	}
+	log.Info("embedded NATS JetStream started", "dir", dir, "sync_always", cfg.syncAlways)
+	return nc, func() {
+		closeConn(nc)
+		srv.Shutdown()
+	}, nil
+}
+
+// closeConn flushes what the connection still buffers, then closes it.
+func closeConn(nc *nats.Conn) {
+	_ = nc.FlushTimeout(5 * time.Second)
+	nc.Close()
+}
