@@ -1,0 +1,40 @@
+package projections
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// constructors makes each read model's projection into a given schema; its
+// key is the read model's name, which is also its live schema.
+var constructors = map[string]func(schema string) Projection{
+	ScorecardSchema: func(schema string) Projection { return NewScorecard(schema) },
+}
+
+// Names lists the read models, sorted.
+func Names() []string {
+	names := make([]string, 0, len(constructors))
+	for n := range constructors {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// New returns the projection of the named read model into schema (its live
+// schema when "").
+func New(name, schema string) (Projection, error) {
+	c, ok := constructors[name]
+	if !ok {
+		return nil, fmt.Errorf("no read model %q; the read models are %s",
+			name, strings.Join(Names(), ", "))
+	}
+	if schema == "" {
+		schema = name
+	}
+	if err := CheckSchema(schema); err != nil {
+		return nil, err
+	}
+	return c(schema), nil
+}
