@@ -24,7 +24,7 @@ func TestForms(t *testing.T) {
 		if !strings.Contains(r.body, `name="period" type="text" value="2026"`) {
 			t.Errorf("the period field does not suggest 2026:\n%s", r.body)
 		}
-		if !strings.Contains(text(r.body), "Tacoma Public Schools (your partner)") {
+		if !strings.Contains(r.body, `value="Tacoma Public Schools (your partner)" readonly`) {
 			t.Errorf("an editor is not shown as reporting for its partner")
 		}
 	})
