@@ -9,12 +9,7 @@ import (
 
 // RegisterPartner registers a partner.
 func (s *Commands) RegisterPartner(ctx context.Context, meta Meta, c RegisterPartner) (Result, error) {
-	meta.Source = c.Source
-	meta, err := s.prepare(meta)
-	if err != nil {
-		return Result{}, err
-	}
-	id, err := newID(meta, c.ID)
+	meta, id, err := s.create(meta, c.Source, c.ID)
 	if err != nil {
 		return Result{}, err
 	}
@@ -31,12 +26,7 @@ func (s *Commands) RegisterPartner(ctx context.Context, meta Meta, c RegisterPar
 
 // LaunchIssue launches an issue.
 func (s *Commands) LaunchIssue(ctx context.Context, meta Meta, c LaunchIssue) (Result, error) {
-	meta.Source = c.Source
-	meta, err := s.prepare(meta)
-	if err != nil {
-		return Result{}, err
-	}
-	id, err := newID(meta, c.ID)
+	meta, id, err := s.create(meta, c.Source, c.ID)
 	if err != nil {
 		return Result{}, err
 	}
@@ -50,16 +40,11 @@ func (s *Commands) LaunchIssue(ctx context.Context, meta Meta, c LaunchIssue) (R
 
 // DefineObjective defines an objective under an issue.
 func (s *Commands) DefineObjective(ctx context.Context, meta Meta, c DefineObjective) (Result, error) {
-	meta.Source = c.Source
-	meta, err := s.prepare(meta)
+	meta, id, err := s.create(meta, c.Source, c.ID)
 	if err != nil {
 		return Result{}, err
 	}
 	issueID, err := pathID("issue", c.IssueID)
-	if err != nil {
-		return Result{}, err
-	}
-	id, err := newID(meta, c.ID)
 	if err != nil {
 		return Result{}, err
 	}
@@ -114,16 +99,11 @@ func (s *Commands) LinkObjectives(ctx context.Context, meta Meta, c LinkObjectiv
 
 // DefineMeasure defines a measure under an objective.
 func (s *Commands) DefineMeasure(ctx context.Context, meta Meta, c DefineMeasure) (Result, error) {
-	meta.Source = c.Source
-	meta, err := s.prepare(meta)
+	meta, id, err := s.create(meta, c.Source, c.ID)
 	if err != nil {
 		return Result{}, err
 	}
 	objectiveID, err := pathID("objective", c.ObjectiveID)
-	if err != nil {
-		return Result{}, err
-	}
-	id, err := newID(meta, c.ID)
 	if err != nil {
 		return Result{}, err
 	}
@@ -253,6 +233,17 @@ func (s *Commands) UnlinkObjectives(ctx context.Context, meta Meta,
 	})
 }
 
+// create prepares a command that creates an aggregate, and picks its ID.
+func (s *Commands) create(meta Meta, source, givenID string) (Meta, uuid.UUID, error) {
+	meta.Source = source
+	meta, err := s.prepare(meta)
+	if err != nil {
+		return meta, uuid.Nil, err
+	}
+	id, err := newID(meta, givenID)
+	return meta, id, err
+}
+
 // on runs a command on the aggregate its request path names.
 func on[T any, P interface {
 	*T
@@ -275,12 +266,7 @@ func on[T any, P interface {
 
 // MakeCommitment records a partner's commitment to an issue.
 func (s *Commands) MakeCommitment(ctx context.Context, meta Meta, c MakeCommitment) (Result, error) {
-	meta.Source = c.Source
-	meta, err := s.prepare(meta)
-	if err != nil {
-		return Result{}, err
-	}
-	id, err := newID(meta, c.ID)
+	meta, id, err := s.create(meta, c.Source, c.ID)
 	if err != nil {
 		return Result{}, err
 	}
