@@ -93,7 +93,7 @@ func (s *Commands) LinkObjectives(ctx context.Context, meta Meta, c LinkObjectiv
 		if err := mayAdminister(meta, "link objectives"); err != nil {
 			return Decision{}, err
 		}
-		return fold[Issue](es).Link(cause, effect, meta.commandID)
+		return fold[Issue](es).Link(cause, effect)
 	})
 }
 

@@ -81,8 +81,9 @@ type LinkObjectives struct {
 
 // Link decides LinkObjectives on the issue both objectives belong to. The same
 // link twice is a conflict, as is a self-link or one that would close a cycle.
-// A retry of the command that made the link (same command ID) returns that link.
-func (i Issue) Link(cause, effect Objective, commandID uuid.UUID) (Decision, error) {
+// (A retry of the command that made a link is recognised before it is decided
+// again, by Commands.)
+func (i Issue) Link(cause, effect Objective) (Decision, error) {
 	switch {
 	case !i.Exists():
 		return Decision{}, Errorf(CodeNotFound, "issue %s does not exist", cause.IssueID)
@@ -98,10 +99,7 @@ func (i Issue) Link(cause, effect Objective, commandID uuid.UUID) (Decision, err
 	case cause.Retired != nil || effect.Retired != nil:
 		return Decision{}, Errorf(CodeConflict, "a retired objective takes no new links")
 	}
-	if e, ok := i.links[cause.ID][effect.ID]; ok {
-		if e.CausationID == commandID {
-			return AlreadyDone(e), nil
-		}
+	if _, ok := i.links[cause.ID][effect.ID]; ok {
 		return Decision{}, Errorf(CodeConflict, "%q already drives %q", cause.Title, effect.Title)
 	}
 	if i.reaches(effect.ID, cause.ID) {

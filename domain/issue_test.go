@@ -151,7 +151,7 @@ func TestIssueLink(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			issue := s.linked(tt.links...)
-			decision, err := issue.Link(tt.cause, tt.effect, uuid.New())
+			decision, err := issue.Link(tt.cause, tt.effect)
 			wantOutcome(t, err, tt.code, tt.field, tt.word)
 			if tt.code != "" {
 				return
@@ -165,7 +165,7 @@ func TestIssueLink(t *testing.T) {
 	}
 
 	t.Run("an issue that does not exist", func(t *testing.T) {
-		_, err := Issue{}.Link(a, b, uuid.New())
+		_, err := Issue{}.Link(a, b)
 		wantCode(t, err, CodeNotFound)
 	})
 }
@@ -174,7 +174,7 @@ func TestIssueLinkCycleMessage(t *testing.T) {
 	s := newStrategyMap()
 	issue := s.linked([2]Objective{s.a, s.b}, [2]Objective{s.b, s.c})
 
-	_, err := issue.Link(s.c, s.a, uuid.New())
+	_, err := issue.Link(s.c, s.a)
 
 	e := wantCode(t, err, CodeConflict)
 	for _, title := range []string{s.a.Title, s.c.Title, "cycle"} {
@@ -182,25 +182,6 @@ func TestIssueLinkCycleMessage(t *testing.T) {
 			t.Errorf("got %q, want it to mention %q", e.Message, title)
 		}
 	}
-}
-
-func TestIssueLinkRetry(t *testing.T) {
-	s := newStrategyMap()
-	issue := s.linked([2]Objective{s.a, s.b})
-	link := issue.links[s.a.ID][s.b.ID]
-
-	t.Run("the command that made the link returns it", func(t *testing.T) {
-		d, err := issue.Link(s.a, s.b, link.CausationID)
-		wantAlreadyDone(t, d, err, link)
-	})
-	t.Run("another command is a conflict", func(t *testing.T) {
-		_, err := issue.Link(s.a, s.b, uuid.New())
-		wantCode(t, err, CodeConflict)
-	})
-	t.Run("the same command on another pair is decided afresh", func(t *testing.T) {
-		d, err := issue.Link(s.b, s.c, link.CausationID)
-		wantAppend[ObjectivesLinkedV1](t, d, err)
-	})
 }
 
 func TestIssueLinksCount(t *testing.T) {
