@@ -252,7 +252,8 @@ func smapChainsMap() domain.StrategyMap {
 		band := domain.MapBand{Perspective: domain.Perspectives[b*3]}
 		for k := range n {
 			band.Objectives = append(band.Objectives, domain.MapObjective{
-				ID: smapID(fmt.Sprintf("%d%d", b, k)), Title: fmt.Sprintf("Objective %d.%d", b, k)})
+				ID:    smapID(fmt.Sprintf("%d%d", b, k)),
+				Title: fmt.Sprintf("Objective %d.%d", b, k)})
 		}
 		m.Bands = append(m.Bands, band)
 	}
