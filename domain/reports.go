@@ -2,6 +2,8 @@ package domain
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -85,7 +87,9 @@ type CommitmentView struct {
 
 // FundingLine totals funding and in-kind commitments under one key (a funder,
 // an issue, an objective or a period) in one currency. Withdrawn commitments
-// count in neither total. Undisclosed counts commitments without an amount.
+// count nowhere: not in the totals, not in Commitments. Undisclosed counts
+// commitments without an amount; having no amount, they have no currency, so
+// they are counted on the line whose Currency is "".
 type FundingLine struct {
 	Key            string `json:"key"`
 	Label          string `json:"label"`
@@ -96,7 +100,9 @@ type FundingLine struct {
 	Undisclosed    int    `json:"undisclosed"`
 }
 
-// FundingFilter narrows a funding report; zero fields do not filter.
+// FundingFilter narrows a funding report; zero fields do not filter. Period
+// keeps the commitments made for exactly that period ("2019" does not take in
+// "2019-Q3"). Kind is one of FundingKinds.
 type FundingFilter struct {
 	IssueID   *uuid.UUID
 	PartnerID *uuid.UUID
@@ -104,8 +110,57 @@ type FundingFilter struct {
 	Kind      CommitmentKind
 }
 
+// FundingKinds are the kinds of commitment a funding report covers.
+var FundingKinds = []CommitmentKind{FundingCommitment, InKindCommitment}
+
+// ParseFundingFilter builds a FundingFilter from text, such as a query
+// string's; an empty value filters nothing. Errors: CodeInvalid, naming the
+// field at fault (issue_id, partner_id, period or kind).
+func ParseFundingFilter(issueID, partnerID, period, kind string) (FundingFilter, error) {
+	var fe fieldErrors
+	f := FundingFilter{
+		IssueID:   optionalID(&fe, "issue_id", issueID),
+		PartnerID: optionalID(&fe, "partner_id", partnerID),
+	}
+	if strings.TrimSpace(period) != "" {
+		f.Period = periodText(&fe, "period", period)
+	}
+	if strings.TrimSpace(kind) != "" {
+		f.Kind = parseEnum(&fe, "kind", kind, FundingKinds)
+	}
+	return f, fe.err()
+}
+
+// Normalize checks a filter built by hand and writes its period and kind the
+// way commitments store them, so "2014-q3" finds "2014-Q3" and "in-kind"
+// finds in_kind. Errors: CodeInvalid, naming period or kind.
+func (f FundingFilter) Normalize() (FundingFilter, error) {
+	var fe fieldErrors
+	if strings.TrimSpace(f.Period) != "" {
+		f.Period = periodText(&fe, "period", f.Period)
+	}
+	if strings.TrimSpace(string(f.Kind)) != "" {
+		f.Kind = parseEnum(&fe, "kind", string(f.Kind), FundingKinds)
+	}
+	return f, fe.err()
+}
+
+// periodText parses a period and returns it written the one way it is stored.
+func periodText(fe *fieldErrors, field, s string) string {
+	p := period(fe, field, s)
+	if p.IsZero() {
+		return ""
+	}
+	return p.String()
+}
+
 // FundingReport is who funds what, across issues, including pooled funding of
 // the shared backbone. Money is integer cents per currency, never a float.
+//
+// Totals has one line per currency, keyed "total". ByIssue keys pooled
+// commitments, which name no issue, PooledKey; ByObjective keys commitments
+// that name no objective "". Each table adds up to Totals. The issue filter
+// leaves Pooled alone: pooled funding serves every issue, the filtered one too.
 type FundingReport struct {
 	Totals      []FundingLine    `json:"totals"`
 	ByFunder    []FundingLine    `json:"by_funder"`
@@ -116,8 +171,14 @@ type FundingReport struct {
 	Commitments []CommitmentView `json:"commitments"`
 }
 
+// The keys of FundingReport's lines that name no partner, issue or objective.
+const (
+	TotalKey  = "total"
+	PooledKey = "pooled"
+)
+
 // PooledFunding is funding committed to the backbone itself, and the number of
-// issues that shared infrastructure serves.
+// issues that shared infrastructure serves (every issue launched).
 type PooledFunding struct {
 	ByFunder     []FundingLine `json:"by_funder"`
 	IssuesServed int           `json:"issues_served"`
@@ -125,7 +186,25 @@ type PooledFunding struct {
 
 // FundingReader reads funding reports.
 type FundingReader interface {
+	// Position returns the stream sequence the funding read model has applied
+	// up to; each read model has its own.
+	Position(ctx context.Context) (uint64, error)
+	// Funding returns the report of the commitments f selects.
+	// Errors: CodeInvalid for a malformed period or kind.
 	Funding(ctx context.Context, f FundingFilter) (FundingReport, error)
+}
+
+// FormatCents writes integer cents as a decimal amount with two decimals,
+// "2500000.00", exactly: no float is involved.
+//
+// TODO: every currency is written with two decimals, so amounts in a currency
+// with none (JPY) or three (BHD) read a hundred or ten times off.
+func FormatCents(cents int64) string {
+	sign, n := "", uint64(cents)
+	if cents < 0 {
+		sign, n = "-", -n
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, n/100, n%100)
 }
 
 // Activity is one change in the feed: who changed what, and when.
@@ -145,7 +224,8 @@ type Activity struct {
 }
 
 // ActivityFilter selects a page of the feed, newest first. Before is the
-// sequence the page ends before (0 for the newest); Limit defaults to 50.
+// sequence the page ends before (0 for the newest); Limit defaults to
+// DefaultActivityLimit and is at most MaxActivityLimit.
 type ActivityFilter struct {
 	IssueID   *uuid.UUID
 	PartnerID *uuid.UUID
@@ -160,8 +240,19 @@ type ActivityPage struct {
 	Next  uint64     `json:"next,omitempty"`
 }
 
+// The sizes of a page of the activity feed.
+const (
+	DefaultActivityLimit = 50
+	MaxActivityLimit     = 200
+)
+
 // ActivityReader reads the activity feed.
 type ActivityReader interface {
+	// Position returns the stream sequence the activity read model has applied
+	// up to; each read model has its own.
+	Position(ctx context.Context) (uint64, error)
+	// Activity returns one page of the feed, newest first. A Limit beyond
+	// MaxActivityLimit is cut to it. It returns no error codes of its own.
 	Activity(ctx context.Context, f ActivityFilter) (ActivityPage, error)
 }
 
