@@ -266,8 +266,13 @@ type ProjectorStatus struct {
 	Behind     uint64 `json:"behind"`
 	// OldestUnprocessedAge is how long the oldest event not yet applied has
 	// waited, in seconds; 0 when caught up.
-	OldestUnprocessedAge float64  `json:"oldest_unprocessed_age_seconds"`
-	Poisoned             []Poison `json:"poisoned"`
+	OldestUnprocessedAge float64 `json:"oldest_unprocessed_age_seconds"`
+	// Active says a process runs the projector now (it holds the read model's
+	// lock); a read model nobody projects falls behind.
+	Active bool `json:"active"`
+	// Poisoned lists the events parked (skipped) and the one the projector is
+	// stuck on (Parked false), if any.
+	Poisoned []Poison `json:"poisoned"`
 }
 
 // Poison is an event a projector could not apply.
