@@ -10,6 +10,7 @@ import (
 // key is the read model's name, which is also its live schema.
 var constructors = map[string]func(schema string) Projection{
 	ScorecardSchema: func(schema string) Projection { return NewScorecard(schema) },
+	FundingSchema:   func(schema string) Projection { return NewFunding(schema) },
 }
 
 // Names lists the read models, sorted.
