@@ -3,6 +3,7 @@ package domain
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -245,6 +246,34 @@ const (
 	DefaultActivityLimit = 50
 	MaxActivityLimit     = 200
 )
+
+// ParseActivityFilter builds an ActivityFilter from text, such as a query
+// string's; an empty value filters nothing and an empty limit is the default.
+// Errors: CodeInvalid, naming the field at fault (issue_id, partner_id,
+// before or limit).
+func ParseActivityFilter(issueID, partnerID, before, limit string) (ActivityFilter, error) {
+	var fe fieldErrors
+	f := ActivityFilter{
+		IssueID:   optionalID(&fe, "issue_id", issueID),
+		PartnerID: optionalID(&fe, "partner_id", partnerID),
+		Limit:     DefaultActivityLimit,
+	}
+	if before = strings.TrimSpace(before); before != "" {
+		n, err := strconv.ParseUint(before, 10, 64)
+		if err != nil || n == 0 {
+			fe.add("before", "%q is not a sequence of the feed, a whole number above 0", before)
+		}
+		f.Before = n
+	}
+	if limit = strings.TrimSpace(limit); limit != "" {
+		n, err := strconv.Atoi(limit)
+		if err != nil || n < 1 || n > MaxActivityLimit {
+			fe.add("limit", "%q is not a page size from 1 to %d", limit, MaxActivityLimit)
+		}
+		f.Limit = n
+	}
+	return f, fe.err()
+}
 
 // ActivityReader reads the activity feed.
 type ActivityReader interface {

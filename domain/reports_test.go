@@ -86,3 +86,42 @@ func sameFilter(a, b FundingFilter) bool {
 	return equalPtr(a.IssueID, b.IssueID) && equalPtr(a.PartnerID, b.PartnerID) &&
 		a.Period == b.Period && a.Kind == b.Kind
 }
+
+func TestParseActivityFilter(t *testing.T) {
+	partner := uuid.MustParse("0b9a3a52-56a4-4f0e-9a57-1f3f3c1de001")
+	tests := []struct {
+		name                          string
+		issue, partner, before, limit string
+		want                          ActivityFilter
+		field                         string // the field an error names, "" for none
+	}{
+		{name: "empty is the newest page", want: ActivityFilter{Limit: DefaultActivityLimit}},
+		{name: "a partner's page", partner: partner.String(), before: "42", limit: "10",
+			want: ActivityFilter{PartnerID: &partner, Before: 42, Limit: 10}},
+		{name: "the largest page", limit: "200", want: ActivityFilter{Limit: MaxActivityLimit}},
+		{name: "a malformed issue", issue: "I01", field: "issue_id"},
+		{name: "before zero", before: "0", field: "before"},
+		{name: "before negative", before: "-3", field: "before"},
+		{name: "limit zero", limit: "0", field: "limit"},
+		{name: "limit too large", limit: "201", field: "limit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseActivityFilter(tt.issue, tt.partner, tt.before, tt.limit)
+			if tt.field != "" {
+				var de *Error
+				if !errors.As(err, &de) || len(de.Fields) != 1 || de.Fields[0].Field != tt.field {
+					t.Fatalf("error %v, want one naming %s", err, tt.field)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("error %v, want none", err)
+			}
+			if !equalPtr(got.IssueID, tt.want.IssueID) || !equalPtr(got.PartnerID,
+				tt.want.PartnerID) || got.Before != tt.want.Before || got.Limit != tt.want.Limit {
+				t.Errorf("filter %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
