@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -79,6 +80,13 @@ func pathID(c echo.Context, kind string) (uuid.UUID, error) {
 // sequence of an event it wrote, the read waits until the read model has applied
 // that event, up to the server's AfterWait, and else fails as unavailable.
 func (s *Server) waitAfter(c echo.Context) error {
+	return s.waitUntil(c, s.reads.Position)
+}
+
+// waitUntil is waitAfter on a read model of its own (funding, activity): each
+// read model has its own checkpoint, and position reads it.
+func (s *Server) waitUntil(c echo.Context,
+	position func(context.Context) (uint64, error)) error {
 	raw, ok := c.QueryParams()["after"]
 	if !ok {
 		return nil
@@ -95,7 +103,7 @@ func (s *Server) waitAfter(c echo.Context) error {
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
 	for {
-		pos, err := s.reads.Position(ctx)
+		pos, err := position(ctx)
 		if err != nil {
 			return err
 		}
