@@ -11,6 +11,7 @@ import (
 var constructors = map[string]func(schema string) Projection{
 	ScorecardSchema: func(schema string) Projection { return NewScorecard(schema) },
 	FundingSchema:   func(schema string) Projection { return NewFunding(schema) },
+	ActivitySchema:  func(schema string) Projection { return NewActivity(schema) },
 }
 
 // Names lists the read models, sorted.
