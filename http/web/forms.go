@@ -40,7 +40,12 @@ func (f *form) take(err error) bool {
 	if !errors.As(err, &de) || domain.ErrorCode(err) == domain.CodeInternal {
 		return false
 	}
-	if de.Code != domain.CodeInvalid {
+	switch de.Code {
+	case domain.CodeForbidden:
+		f.Message = "You may not do this: " + de.Message + "."
+		return true
+	case domain.CodeInvalid:
+	default:
 		f.Message = de.Message
 		return true
 	}
