@@ -2,8 +2,12 @@
 // stream. A Projector feeds one Projection: it reads the stream through a
 // durable JetStream consumer and applies events in batches, each batch in one
 // transaction together with the read model's checkpoint, so that a crash or a
-// restart neither loses nor repeats an event. The scorecard read model
-// (scorecard.go) and its Reader (reader.go) live beside it.
+// restart neither loses nor repeats an event. Of several processes running the
+// same projector one is active and the others stand by (lock.go); an event a
+// projector cannot apply stops it or is parked (poison.go); a read model is
+// rebuilt beside the live one and switched in at once (rebuild.go); a Service
+// runs and reports on a set of read models (service.go). The read models and
+// their readers live beside them (scorecard.go, reader.go, ...).
 package projections
 
 import (
@@ -57,6 +61,13 @@ type Config struct {
 	AckWait time.Duration
 	// Logger receives lifecycle messages and failures; default slog.Default().
 	Logger *slog.Logger
+	// OnPoison says what to do with an event the read model cannot take:
+	// park it and go on (PoisonPark, the default) or stop at it (PoisonStop).
+	OnPoison PoisonPolicy
+	// LockPoll is how often a standby projector tries to take over the read
+	// model, and how often the active one checks that it still holds it;
+	// default 1s.
+	LockPoll time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -72,13 +83,19 @@ func (c Config) withDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.OnPoison == "" {
+		c.OnPoison = PoisonPark
+	}
+	if c.LockPoll <= 0 {
+		c.LockPoll = time.Second
+	}
 	return c
 }
 
-// Projector keeps one read model up to date with the event stream. Run one
-// Projector per read model: a second one on the same schema cannot corrupt it
-// (the checkpoint guards every commit) but the two would keep resetting each
-// other's consumer.
+// Projector keeps one read model up to date with the event stream. Any number
+// of Projectors, in any number of processes, may Run on the same read model:
+// one at a time holds its lock and applies events, and the checkpoint guards
+// every commit besides.
 type Projector struct {
 	pool       *pgxpool.Pool
 	js         jetstream.JetStream
@@ -90,13 +107,14 @@ type Projector struct {
 
 	mu      sync.Mutex
 	unknown map[string]bool // event types already reported as unknown
-	// stalled is the event the read model is stuck before, once a batch failed
-	// to apply; nil while batches commit.
-	stalled *domain.Poison
+
 	// narrowUntil is the last sequence of a batch that failed: up to it the
 	// projector applies one event at a time, so that those before the event at
-	// fault are applied and Status names that event. Only Run touches it.
+	// fault are applied and the event at fault is known. Only Run touches it.
 	narrowUntil uint64
+	// strikes counts the failures in a row of the event at fault. Only Run
+	// touches it.
+	strikes strikes
 
 	// ack acknowledges m and every message before it; tests replace it.
 	ack func(ctx context.Context, m jetstream.Msg) error
@@ -127,22 +145,42 @@ func NewProjector(pool *pgxpool.Pool, js jetstream.JetStream, stream string, p P
 // errResync asks Run to line the consumer up with the checkpoint again.
 var errResync = errors.New("the consumer skipped events")
 
-// Run applies events until ctx is cancelled, then returns nil. Failures (the
-// database or the stream unavailable, an event that cannot be applied) are
-// logged and retried with growing pauses; each retry resumes at the checkpoint.
-func (p *Projector) Run(ctx context.Context) error {
+// errCheckpointMoved is a commit refused because the checkpoint is no longer
+// where the batch starts: another projector applied it, or a rebuild switched
+// the read model. Nothing is wrong with the events; Run resumes at the
+// checkpoint.
+var errCheckpointMoved = errors.New("the checkpoint moved")
+
+// runActive applies events until ctx is cancelled, then returns nil; the
+// caller holds the read model's lock (Run). Failures (the database or the stream
+// unavailable, an event that cannot be applied) are logged and retried with
+// growing pauses; each retry resumes at the checkpoint.
+func (p *Projector) runActive(ctx context.Context) error {
 	failures := 0
 	for ctx.Err() == nil {
 		progressed, err := p.follow(ctx)
 		if progressed {
 			failures = 0
 		}
+		var stuck *stuckError
 		switch {
 		case ctx.Err() != nil:
 		case errors.Is(err, errResync):
 			failures++
 			p.log.Warn("projector found a gap in its deliveries; resuming at its checkpoint")
 			sleep(ctx, backoff(failures)/10)
+		case errors.Is(err, errCheckpointMoved):
+			failures++
+			p.log.Warn("projector resumes at its checkpoint, which moved: a rebuild "+
+				"replaced the read model, or another projector ran", "err", err)
+			sleep(ctx, backoff(failures)/10)
+		case errors.As(err, &stuck):
+			failures++
+			wait := backoff(failures)
+			p.log.Error("projector is stuck on an event it cannot apply",
+				"sequence", stuck.seq, "type", stuck.eventType, "on_poison", p.cfg.OnPoison,
+				"err", stuck.err, "retry_in", wait)
+			sleep(ctx, wait)
 		default:
 			failures++
 			wait := backoff(failures)
@@ -150,7 +188,6 @@ func (p *Projector) Run(ctx context.Context) error {
 			sleep(ctx, wait)
 		}
 	}
-	p.log.Info("projector stopped")
 	return nil
 }
 
@@ -183,12 +220,14 @@ func (p *Projector) follow(ctx context.Context) (bool, error) {
 		}
 
 		if len(sorted.apply) > 0 {
-			if err := p.commit(ctx, checkpoint, sorted.apply); err != nil {
-				p.stall(ctx, sorted.apply, err)
+			err := p.commit(ctx, checkpoint, sorted.apply)
+			if err != nil {
+				err = p.failed(ctx, checkpoint, messagesOf(sorted.apply), err)
+			}
+			if err != nil {
 				return progressed, err
 			}
 			checkpoint, progressed = seqOf(sorted.apply[len(sorted.apply)-1]), true
-			p.unstall(checkpoint)
 		}
 		if sorted.skipped > 0 {
 			p.log.Debug("projector skipped redelivered events", "count", sorted.skipped,
@@ -207,34 +246,6 @@ func (p *Projector) follow(ctx context.Context) (bool, error) {
 			caughtUp = true
 			p.log.Info("projector caught up", "sequence", checkpoint)
 		}
-	}
-}
-
-// stall records that a batch failed to apply: the next tries go one event at a
-// time up to its end, and Status names its first event (after narrowing, the
-// event at fault). A cancellation is not a failure.
-func (p *Projector) stall(ctx context.Context, batch []jetstream.Msg, err error) {
-	if ctx.Err() != nil {
-		return
-	}
-	first := batch[0]
-	p.narrowUntil = max(p.narrowUntil, seqOf(batch[len(batch)-1]))
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.stalled = &domain.Poison{
-		Sequence:  seqOf(first),
-		EventType: first.Headers().Get(eventTypeHeader),
-		Error:     err.Error(),
-		At:        time.Now().UTC(),
-	}
-}
-
-// unstall forgets a failure once the checkpoint passed the event it named.
-func (p *Projector) unstall(checkpoint uint64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.stalled != nil && checkpoint >= p.stalled.Sequence {
-		p.stalled = nil
 	}
 }
 
@@ -259,8 +270,7 @@ func (p *Projector) passHole(ctx context.Context, checkpoint, next uint64) error
 			return fmt.Errorf("move checkpoint past %d: %w", checkpoint+1, err)
 		}
 		if tag.RowsAffected() != 1 {
-			return fmt.Errorf("the checkpoint is no longer %d: another projector "+
-				"runs on schema %s", checkpoint, p.projection.Schema())
+			return p.moved(checkpoint)
 		}
 	case err != nil:
 		return fmt.Errorf("read event %d: %w", checkpoint+1, err)
@@ -377,37 +387,15 @@ func drain(b jetstream.MessageBatch) ([]jetstream.Msg, error) {
 // value, so a batch that another process applied first is rolled back.
 func (p *Projector) commit(ctx context.Context, from uint64, msgs []jetstream.Msg) error {
 	last := seqOf(msgs[len(msgs)-1])
-	events, parked := p.decode(msgs)
-
-	tx, err := p.pool.Begin(ctx)
+	tx, err := p.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin batch up to %d: %w", last, err)
 	}
 	defer rollback(ctx, tx)
 
-	if len(events) > 0 {
-		if err := p.projection.Apply(ctx, tx, events); err != nil {
-			return fmt.Errorf("apply events %d to %d: %w", from+1, last, err)
-		}
+	if err := p.write(ctx, tx, from, messagesOf(msgs)); err != nil {
+		return err
 	}
-
-	b := &pgx.Batch{}
-	for _, e := range parked {
-		b.Queue(inSchema(p.projection.Schema(), parkEvent), e.seq, e.subject, e.eventType,
-			e.err)
-	}
-	b.Queue(inSchema(p.projection.Schema(), moveCheckpoint), last, len(msgs), from).
-		Exec(func(tag pgconn.CommandTag) error {
-			if tag.RowsAffected() != 1 {
-				return fmt.Errorf("the checkpoint is no longer %d: another projector "+
-					"runs on schema %s", from, p.projection.Schema())
-			}
-			return nil
-		})
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("move checkpoint to %d: %w", last, err)
-	}
-
 	if p.beforeCommit != nil {
 		p.beforeCommit(ctx, last)
 	}
@@ -420,9 +408,65 @@ func (p *Projector) commit(ctx context.Context, from uint64, msgs []jetstream.Ms
 	return nil
 }
 
+// begin starts a batch's transaction holding the read model's commit lock,
+// shared, in the same round trip: a rebuild switches schemas holding it
+// exclusively, so a batch lands whole in one schema or the other.
+func (p *Projector) begin(ctx context.Context) (pgx.Tx, error) {
+	return p.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: fmt.Sprintf(
+		"BEGIN; SELECT pg_advisory_xact_lock_shared(%d)", commitLockID(p.projection.Schema()))})
+}
+
+// write applies msgs, which continue the checkpoint from, inside tx, parks
+// those that do not decode (PoisonPark) and moves the checkpoint past them all.
+func (p *Projector) write(ctx context.Context, tx pgx.Tx, from uint64, msgs []message) error {
+	last := msgs[len(msgs)-1].seq
+	events, parked, err := p.decode(msgs)
+	if err != nil {
+		return err
+	}
+	if len(events) > 0 {
+		if err := p.projection.Apply(ctx, tx, events); err != nil {
+			return fmt.Errorf("apply events %d to %d: %w", from+1, last, err)
+		}
+	}
+
+	b := &pgx.Batch{}
+	for _, e := range parked {
+		b.Queue(inSchema(p.projection.Schema(), parkEvent), e.seq, e.subject, e.eventType,
+			e.err)
+	}
+	p.queueMove(b, from, last, len(msgs))
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("move checkpoint to %d: %w", last, err)
+	}
+	return nil
+}
+
+// queueMove queues the guarded move of the checkpoint from one sequence to
+// another, counting events; the batch fails with errCheckpointMoved when the
+// checkpoint is no longer from.
+func (p *Projector) queueMove(b *pgx.Batch, from, to uint64, events int) {
+	b.Queue(inSchema(p.projection.Schema(), moveCheckpoint), to, events, from).
+		Exec(func(tag pgconn.CommandTag) error {
+			if tag.RowsAffected() != 1 {
+				return p.moved(from)
+			}
+			return nil
+		})
+}
+
+func (p *Projector) moved(from uint64) error {
+	return fmt.Errorf("the checkpoint is no longer %d: another projector runs on "+
+		"schema %s, or a rebuild replaced it: %w", from, p.projection.Schema(),
+		errCheckpointMoved)
+}
+
+// moveCheckpoint moves the checkpoint, guarded by its old value, and clears
+// the event the read model was stuck on: a move passes it.
 const moveCheckpoint = `
 UPDATE {schema}.checkpoint
-SET sequence = $1, events = events + $2, batches = batches + 1, updated_at = now()
+SET sequence = $1, events = events + $2, batches = batches + 1, updated_at = now(),
+    stuck_sequence = NULL, stuck_event_type = NULL, stuck_error = NULL, stuck_since = NULL
 WHERE sequence = $3`
 
 const parkEvent = `
@@ -438,6 +482,29 @@ func rollback(ctx context.Context, tx pgx.Tx) {
 	_ = tx.Rollback(ctx)
 }
 
+// message is one event as stored on the stream, whether a consumer delivered
+// it or it was read directly.
+type message struct {
+	seq       uint64
+	subject   string
+	eventType string
+	data      []byte
+}
+
+func messagesOf(msgs []jetstream.Msg) []message {
+	out := make([]message, len(msgs))
+	for i, m := range msgs {
+		out[i] = message{seq: seqOf(m), subject: m.Subject(),
+			eventType: m.Headers().Get(eventTypeHeader), data: m.Data()}
+	}
+	return out
+}
+
+func rawMessage(m *jetstream.RawStreamMsg) message {
+	return message{seq: m.Sequence, subject: m.Subject,
+		eventType: m.Header.Get(eventTypeHeader), data: m.Data}
+}
+
 // parked is a message the projector could not decode.
 type parked struct {
 	seq       uint64
@@ -447,29 +514,32 @@ type parked struct {
 }
 
 // decode turns messages into events. Events of a type this build does not know
-// are kept, as domain.UnknownPayload, and reported once per type; messages that
-// do not decode are returned to be parked, so that one bad message does not
-// stall the read model.
-func (p *Projector) decode(msgs []jetstream.Msg) ([]domain.Event, []parked) {
+// are kept, as domain.UnknownPayload, and reported once per type. Messages that
+// do not decode are poison: with PoisonPark they are returned to be parked, so
+// that one bad message does not stall the read model; with PoisonStop the
+// first of them is an error.
+func (p *Projector) decode(msgs []message) ([]domain.Event, []parked, error) {
 	events := make([]domain.Event, 0, len(msgs))
 	var bad []parked
 	for _, m := range msgs {
-		seq := seqOf(m)
 		var e domain.Event
-		if err := json.Unmarshal(m.Data(), &e); err != nil {
-			p.log.Error("projector parked an event it cannot decode",
-				"sequence", seq, "subject", m.Subject(), "err", err)
-			bad = append(bad, parked{seq: seq, subject: m.Subject(),
-				eventType: m.Headers().Get(eventTypeHeader), err: err.Error()})
+		if err := json.Unmarshal(m.data, &e); err != nil {
+			if p.cfg.OnPoison == PoisonStop {
+				return nil, nil, fmt.Errorf("decode event %d: %w", m.seq, err)
+			}
+			p.log.Error("projector parks an event it cannot decode",
+				"sequence", m.seq, "subject", m.subject, "err", err)
+			bad = append(bad, parked{seq: m.seq, subject: m.subject,
+				eventType: m.eventType, err: err.Error()})
 			continue
 		}
-		e.Sequence = seq
+		e.Sequence = m.seq
 		if u, ok := e.Payload.(domain.UnknownPayload); ok {
 			p.reportUnknown(u.Type, e.SchemaVersion)
 		}
 		events = append(events, e)
 	}
-	return events, bad
+	return events, bad, nil
 }
 
 // eventTypeHeader is the header the event store names each event's type in.
@@ -523,78 +593,94 @@ type Lag struct {
 
 // Lag returns how far the read model is behind the stream, in events and time.
 func (p *Projector) Lag(ctx context.Context) (Lag, error) {
-	checkpoint, last, age, err := p.lag(ctx)
+	checkpoint, err := p.Position(ctx)
+	if err != nil {
+		return Lag{}, err
+	}
+	last, age, err := p.lag(ctx, checkpoint)
 	if err != nil {
 		return Lag{}, err
 	}
 	return Lag{Events: last - checkpoint, Age: age}, nil
 }
 
-// lag returns the checkpoint, the stream's last sequence and the age of the
-// oldest event not applied yet.
-func (p *Projector) lag(ctx context.Context) (uint64, uint64, time.Duration, error) {
-	checkpoint, err := p.Position(ctx)
-	if err != nil {
-		return 0, 0, 0, err
-	}
+// lag returns the stream's last sequence (at least checkpoint) and the age of
+// the oldest event after checkpoint.
+func (p *Projector) lag(ctx context.Context, checkpoint uint64) (uint64, time.Duration,
+	error) {
 	stream, err := p.js.Stream(ctx, p.stream)
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("stream %s: %w", p.stream, err)
+		return 0, 0, fmt.Errorf("stream %s: %w", p.stream, err)
 	}
 	last := stream.CachedInfo().State.LastSeq
 	if last <= checkpoint {
-		return checkpoint, checkpoint, 0, nil
+		return checkpoint, 0, nil
 	}
 
 	oldest, err := stream.GetMsg(ctx, checkpoint+1)
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("read event %d: %w", checkpoint+1, err)
+		return 0, 0, fmt.Errorf("read event %d: %w", checkpoint+1, err)
 	}
-	return checkpoint, last, time.Since(oldest.Time), nil
+	return last, time.Since(oldest.Time), nil
 }
 
-// Status reports, for operators, how far the read model is, the events parked
-// because they could not be decoded, and the event it is stuck on, if any
-// (Parked false): one that decodes but fails to apply is retried with growing
-// pauses, and the read model waits for a fix rather than skip it.
-//
-// TODO: a stuck event is known only to the process that runs the projector, so
-// Status in another process does not show it.
+// Status reports, for operators, how far the read model is, whether a process
+// runs its projector, the events parked and the event it is stuck on, if any
+// (Parked false). It reads all of it from the database and the stream, so it
+// answers the same in every process, whether or not it runs the projector.
 func (p *Projector) Status(ctx context.Context) (domain.ProjectorStatus, error) {
-	checkpoint, last, age, err := p.lag(ctx)
+	schema := p.projection.Schema()
+	s := domain.ProjectorStatus{Name: p.projection.Name(), Schema: schema,
+		Poisoned: []domain.Poison{}}
+	var stuck struct {
+		seq       *uint64
+		eventType *string
+		err       *string
+		since     *time.Time
+	}
+	b := &pgx.Batch{}
+	b.Queue(inSchema(schema, selectCheckpoint)).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&s.Position, &stuck.seq, &stuck.eventType, &stuck.err, &stuck.since)
+	})
+	b.Queue(inSchema(schema, selectParked)).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			x := domain.Poison{Parked: true}
+			if err := rows.Scan(&x.Sequence, &x.EventType, &x.Error, &x.At); err != nil {
+				return err
+			}
+			s.Poisoned = append(s.Poisoned, x)
+		}
+		return rows.Err()
+	})
+	b.Queue(selectLockHeld, runLockID(schema)).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&s.Active)
+	})
+	if err := p.pool.SendBatch(ctx, b).Close(); err != nil {
+		return domain.ProjectorStatus{}, fmt.Errorf("read status of %s: %w", schema, err)
+	}
+	if stuck.seq != nil {
+		s.Poisoned = append(s.Poisoned, domain.Poison{Sequence: *stuck.seq,
+			EventType: orEmpty(stuck.eventType), Error: orEmpty(stuck.err), At: *stuck.since})
+	}
+
+	last, age, err := p.lag(ctx, s.Position)
 	if err != nil {
 		return domain.ProjectorStatus{}, err
 	}
-	rows, err := p.pool.Query(ctx, inSchema(p.projection.Schema(), selectParked))
-	if err != nil {
-		return domain.ProjectorStatus{}, fmt.Errorf("read parked events: %w", err)
-	}
-	poisoned, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Poison, error) {
-		x := domain.Poison{Parked: true}
-		err := row.Scan(&x.Sequence, &x.EventType, &x.Error, &x.At)
-		return x, err
-	})
-	if err != nil {
-		return domain.ProjectorStatus{}, fmt.Errorf("read parked events: %w", err)
-	}
-	if poisoned == nil {
-		poisoned = []domain.Poison{}
-	}
-	p.mu.Lock()
-	if p.stalled != nil {
-		poisoned = append(poisoned, *p.stalled)
-	}
-	p.mu.Unlock()
-	return domain.ProjectorStatus{
-		Name:                 p.projection.Name(),
-		Schema:               p.projection.Schema(),
-		Position:             checkpoint,
-		StreamLast:           last,
-		Behind:               last - checkpoint,
-		OldestUnprocessedAge: age.Seconds(),
-		Poisoned:             poisoned,
-	}, nil
+	s.StreamLast, s.Behind, s.OldestUnprocessedAge = last, last-s.Position, age.Seconds()
+	return s, nil
 }
+
+func orEmpty(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+const selectCheckpoint = `
+SELECT sequence, stuck_sequence, stuck_event_type, stuck_error, stuck_since
+FROM {schema}.checkpoint`
 
 const selectParked = `
 SELECT sequence, event_type, error, parked_at FROM {schema}.parked_events ORDER BY sequence`
