@@ -21,8 +21,9 @@ func TestReads(t *testing.T) {
 	f.reads.mu.Lock()
 	f.reads.measures[measure] = view
 	f.reads.scorecards[issue] = domain.Scorecard{
-		Issue:    domain.IssueSummary{ID: issue, Title: "Cradle to career"},
-		Measures: []domain.MeasureView{view},
+		Issue:       domain.IssueSummary{ID: issue, Title: "Cradle to career"},
+		Population:  []domain.MeasureView{view},
+		Performance: []domain.MeasureView{},
 	}
 	f.reads.mu.Unlock()
 
@@ -45,7 +46,8 @@ func TestReads(t *testing.T) {
 	t.Run("a scorecard", func(t *testing.T) {
 		var got domain.Scorecard
 		getJSON(t, f, "/api/v1/issues/"+issue.String()+"/scorecard", &got)
-		if got.Issue.ID != issue || len(got.Measures) != 1 || got.Measures[0].ID != measure {
+		if got.Issue.ID != issue || len(got.Population) != 1 || got.Population[0].ID != measure ||
+			got.Performance == nil || len(got.Performance) != 0 {
 			t.Errorf("scorecard %+v, want issue %s with measure %s", got, issue, measure)
 		}
 	})
@@ -62,6 +64,13 @@ func TestReads(t *testing.T) {
 		"/api/v1/measures/not-a-uuid",
 		"/api/v1/issues/" + uuid.NewString() + "/scorecard",
 		"/api/v1/issues/not-a-uuid/scorecard",
+		"/api/v1/objectives/" + uuid.NewString() + "/scorecard",
+		"/api/v1/objectives/not-a-uuid/scorecard",
+		"/api/v1/partners/" + uuid.NewString() + "/scorecard",
+		"/api/v1/partners/not-a-uuid/scorecard",
+		// This server has no strategy maps.
+		"/api/v1/issues/" + issue.String() + "/strategy-map",
+		"/api/v1/issues/" + issue.String() + "/strategy-map.svg",
 	} {
 		t.Run("404 for "+path, func(t *testing.T) {
 			wantProblem(t, f.do(http.MethodGet, path, ""), http.StatusNotFound)
@@ -128,7 +137,9 @@ func TestReadAfter(t *testing.T) {
 	})
 	t.Run("every read waits", func(t *testing.T) {
 		for _, path := range []string{"/api/v1/measures/" + uuid.NewString(),
-			"/api/v1/issues/" + uuid.NewString() + "/scorecard"} {
+			"/api/v1/issues/" + uuid.NewString() + "/scorecard",
+			"/api/v1/objectives/" + uuid.NewString() + "/scorecard",
+			"/api/v1/partners/" + uuid.NewString() + "/scorecard"} {
 			wantProblem(t, f.do(http.MethodGet, path+"?after=99", ""),
 				http.StatusServiceUnavailable)
 		}

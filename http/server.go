@@ -25,6 +25,9 @@ type Config struct {
 	Reads domain.ReadModel
 	// Auth turns the bearer token of a write into a principal.
 	Auth domain.Authenticator
+	// StrategyMaps draws issues' strategy maps; without it, the strategy-map
+	// routes answer 404 "not available".
+	StrategyMaps domain.StrategyMapReader
 	// Logger receives one line per request and each internal error; default
 	// slog.Default().
 	Logger *slog.Logger
@@ -42,6 +45,7 @@ type Server struct {
 	echo      *echo.Echo
 	commands  *domain.Commands
 	reads     domain.ReadModel
+	maps      domain.StrategyMapReader
 	auth      domain.Authenticator
 	log       *slog.Logger
 	afterWait time.Duration
@@ -55,6 +59,7 @@ func New(cfg Config) *Server {
 		echo:      echo.New(),
 		commands:  cfg.Commands,
 		reads:     cfg.Reads,
+		maps:      cfg.StrategyMaps,
 		auth:      cfg.Auth,
 		log:       cfg.Logger,
 		afterWait: cfg.AfterWait,
@@ -138,6 +143,10 @@ func (s *Server) routes() {
 	api.GET("/issues", s.issues)
 	api.GET("/issues/:id/scorecard", s.scorecard)
 	api.GET("/measures/:id", s.measure)
+	api.GET("/objectives/:id/scorecard", s.objectiveScorecard)
+	api.GET("/partners/:id/scorecard", s.partnerScorecard)
+	api.GET("/issues/:id/strategy-map", s.strategyMap)
+	api.GET("/issues/:id/strategy-map.svg", s.strategyMapSVG)
 }
 
 // live answers 200 while the process serves requests at all.

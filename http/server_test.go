@@ -264,11 +264,26 @@ func (r *fakeReads) Issues(context.Context) ([]domain.IssueSummary, error) {
 }
 
 func (r *fakeReads) Scorecard(_ context.Context, id uuid.UUID) (domain.Scorecard, error) {
+	return r.scorecard("issue", id)
+}
+
+// ObjectiveScorecard answers from scorecards, keyed by the objective's ID.
+func (r *fakeReads) ObjectiveScorecard(_ context.Context,
+	id uuid.UUID) (domain.Scorecard, error) {
+	return r.scorecard("objective", id)
+}
+
+// PartnerScorecard answers from scorecards, keyed by the partner's ID.
+func (r *fakeReads) PartnerScorecard(_ context.Context, id uuid.UUID) (domain.Scorecard, error) {
+	return r.scorecard("partner", id)
+}
+
+func (r *fakeReads) scorecard(kind string, id uuid.UUID) (domain.Scorecard, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s, ok := r.scorecards[id]
 	if !ok {
-		return s, domain.Errorf(domain.CodeNotFound, "issue %s does not exist", id)
+		return s, domain.Errorf(domain.CodeNotFound, "%s %s does not exist", kind, id)
 	}
 	return s, nil
 }

@@ -203,7 +203,7 @@ func (e *env) correct(measure uuid.UUID, key string, v float64, reason string) d
 
 // readModelTables are the scorecard's tables, compared whole between read models.
 var readModelTables = []string{"partners", "issues", "objectives", "objective_links",
-	"measures", "targets", "actuals", "commitments"}
+	"measures", "targets", "actuals", "disaggregations", "commitments"}
 
 // dump returns every row of a read model as text, table by table, with the
 // checkpoint's sequence and event count.

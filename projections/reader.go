@@ -59,9 +59,10 @@ func (r *Reader) Issues(ctx context.Context) ([]domain.IssueSummary, error) {
 	return issues, nil
 }
 
-// Scorecard returns an issue's measures in use, ordered by perspective (results
-// first), objective and measure name, each with its targets and whole series.
-// Errors: CodeNotFound.
+// Scorecard returns an issue's measures in use, population indicators apart
+// from performance measures, each list ordered by perspective (results first),
+// objective and measure name, each measure with its breakdowns, targets and
+// whole series. Errors: CodeNotFound.
 func (r *Reader) Scorecard(ctx context.Context, issueID uuid.UUID) (domain.Scorecard, error) {
 	var card domain.Scorecard
 	found := false
@@ -69,11 +70,7 @@ func (r *Reader) Scorecard(ctx context.Context, issueID uuid.UUID) (domain.Score
 	b.Queue(r.sql(selectIssues+` WHERE i.id = $1`), issueID).QueryRow(func(row pgx.Row) error {
 		var err error
 		card.Issue, err = scanIssue(row)
-		found = err == nil
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
-		}
-		return err
+		return foundRow(err, &found)
 	})
 	views := r.queueMeasures(b, onScorecard, issueID)
 	b.Queue("COMMIT")
@@ -84,9 +81,77 @@ func (r *Reader) Scorecard(ctx context.Context, issueID uuid.UUID) (domain.Score
 		return domain.Scorecard{}, domain.Errorf(domain.CodeNotFound,
 			"issue %s does not exist", issueID)
 	}
+	fill(&card, views.list())
+	return card, nil
+}
 
-	card.Measures = views.list()
-	slices.SortStableFunc(card.Measures, scorecardOrder)
+// ObjectiveScorecard returns an objective's measures in use, with the
+// objective, its status rolled up from theirs, and its issue. A retired
+// objective still has its scorecard. Errors: CodeNotFound.
+func (r *Reader) ObjectiveScorecard(ctx context.Context,
+	objectiveID uuid.UUID) (domain.Scorecard, error) {
+	var card domain.Scorecard
+	var o domain.ObjectiveSummary
+	found := false
+	b := snapshot()
+	b.Queue(r.sql(selectObjective), objectiveID).QueryRow(func(row pgx.Row) error {
+		var perspective string
+		err := row.Scan(&o.ID, &o.IssueID, &perspective, &o.Title, &o.Retired, &o.Version)
+		o.Perspective = domain.Perspective(perspective)
+		return foundRow(err, &found)
+	})
+	b.Queue(r.sql(selectIssues+` WHERE i.id = (SELECT issue_id FROM {schema}.objectives
+		WHERE id = $1)`), objectiveID).QueryRow(func(row pgx.Row) error {
+		var err error
+		card.Issue, err = scanIssue(row)
+		return ignoreNoRows(err)
+	})
+	views := r.queueMeasures(b, onObjectiveScorecard, objectiveID)
+	b.Queue("COMMIT")
+	if err := r.pool.SendBatch(ctx, b).Close(); err != nil {
+		return domain.Scorecard{}, fmt.Errorf("read scorecard of objective %s: %w",
+			objectiveID, err)
+	}
+	if !found {
+		return domain.Scorecard{}, domain.Errorf(domain.CodeNotFound,
+			"objective %s does not exist", objectiveID)
+	}
+	fill(&card, views.list())
+	var statuses []domain.Status
+	for _, m := range card.Measures {
+		statuses = append(statuses, m.Status)
+	}
+	o.Status = domain.RollUp(statuses)
+	card.Objective = &o
+	return card, nil
+}
+
+// PartnerScorecard returns the measures in use that a partner owns or has
+// reported a value of, across issues. Errors: CodeNotFound.
+func (r *Reader) PartnerScorecard(ctx context.Context,
+	partnerID uuid.UUID) (domain.Scorecard, error) {
+	var card domain.Scorecard
+	var p domain.PartnerSummary
+	found := false
+	b := snapshot()
+	b.Queue(r.sql(selectPartner), partnerID).QueryRow(func(row pgx.Row) error {
+		var kind string
+		err := row.Scan(&p.ID, &p.Name, &kind, &p.Version)
+		p.Kind = domain.PartnerKind(kind)
+		return foundRow(err, &found)
+	})
+	views := r.queueMeasures(b, onPartnerScorecard, partnerID)
+	b.Queue("COMMIT")
+	if err := r.pool.SendBatch(ctx, b).Close(); err != nil {
+		return domain.Scorecard{}, fmt.Errorf("read scorecard of partner %s: %w",
+			partnerID, err)
+	}
+	if !found {
+		return domain.Scorecard{}, domain.Errorf(domain.CodeNotFound,
+			"partner %s does not exist", partnerID)
+	}
+	fill(&card, views.list())
+	card.Partner = &p
 	return card, nil
 }
 
@@ -117,12 +182,37 @@ func snapshot() *pgx.Batch {
 	return b
 }
 
+// foundRow records whether a single-row query found its row; no row is not an
+// error of the batch.
+func foundRow(err error, found *bool) error {
+	*found = err == nil
+	return ignoreNoRows(err)
+}
+
+// ignoreNoRows reads a missing row as no error, for a row whose absence
+// another query of the batch reports.
+func ignoreNoRows(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	return err
+}
+
 // onScorecard selects an issue's measures in use: a retired measure, or one
 // under a retired objective, keeps its history (Measure) but leaves the scorecard.
 const onScorecard = `m.issue_id = $1 AND NOT m.retired AND o.retired IS NOT TRUE`
 
-// measureViews collects measures and then their targets and actuals, in the
-// order the queries return them.
+// onObjectiveScorecard selects an objective's measures in use.
+const onObjectiveScorecard = `m.objective_id = $1 AND NOT m.retired`
+
+// onPartnerScorecard selects the measures in use that a partner owns or has
+// reported a value of.
+const onPartnerScorecard = `NOT m.retired AND o.retired IS NOT TRUE AND (
+    m.owner_partner_id = $1 OR EXISTS (SELECT 1 FROM {schema}.actuals rp
+        WHERE rp.measure_id = m.id AND rp.reporting_partner_id = $1))`
+
+// measureViews collects measures and then their breakdowns, targets and
+// actuals, in the order the queries return them.
 type measureViews struct {
 	views []domain.MeasureView
 	index map[uuid.UUID]int
@@ -135,8 +225,9 @@ func (v *measureViews) list() []domain.MeasureView {
 	return v.views
 }
 
-// queueMeasures queues the three queries that read the measures matching where
-// (with $1 = arg), their targets and their actuals, into the returned views.
+// queueMeasures queues the four queries that read the measures matching where
+// (with $1 = arg), their breakdowns, targets and actuals, into the returned
+// views.
 func (r *Reader) queueMeasures(b *pgx.Batch, where string, arg any) *measureViews {
 	v := &measureViews{index: map[uuid.UUID]int{}}
 	b.Queue(r.sql(selectMeasures+` WHERE `+where), arg).Query(func(rows pgx.Rows) error {
@@ -150,6 +241,19 @@ func (r *Reader) queueMeasures(b *pgx.Batch, where string, arg any) *measureView
 		}
 		return rows.Err()
 	})
+	b.Queue(r.sql(selectDisaggregations+` WHERE `+where+` ORDER BY d.disaggregation`), arg).
+		Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				id, d, err := scanDisaggregation(rows)
+				if err != nil {
+					return err
+				}
+				if i, ok := v.index[id]; ok {
+					v.views[i].Disaggregations = append(v.views[i].Disaggregations, d)
+				}
+			}
+			return rows.Err()
+		})
 	b.Queue(r.sql(selectTargets+` WHERE `+where+` ORDER BY t.period_key`), arg).
 		Query(func(rows pgx.Rows) error {
 			for rows.Next() {
@@ -180,10 +284,27 @@ func (r *Reader) queueMeasures(b *pgx.Batch, where string, arg any) *measureView
 	return v
 }
 
-// scorecardOrder sorts measures by perspective top to bottom, then objective,
-// then measure name.
+// fill puts rows into a scorecard in scorecard order: all of them in Measures,
+// and each in Population or Performance by its kind.
+func fill(card *domain.Scorecard, rows []domain.MeasureView) {
+	slices.SortStableFunc(rows, scorecardOrder)
+	card.Measures = rows
+	card.Population, card.Performance = []domain.MeasureView{}, []domain.MeasureView{}
+	for _, m := range rows {
+		if m.Kind == domain.PerformanceMeasure {
+			card.Performance = append(card.Performance, m)
+		} else {
+			card.Population = append(card.Population, m)
+		}
+	}
+}
+
+// scorecardOrder sorts measures by issue (a partner's scorecard spans issues),
+// perspective top to bottom, objective, then measure name.
 func scorecardOrder(a, b domain.MeasureView) int {
 	return cmp.Or(
+		cmp.Compare(a.IssueTitle, b.IssueTitle),
+		slices.Compare(a.IssueID[:], b.IssueID[:]),
 		cmp.Compare(perspectiveRank(a.Perspective), perspectiveRank(b.Perspective)),
 		cmp.Compare(a.ObjectiveTitle, b.ObjectiveTitle),
 		slices.Compare(a.ObjectiveID[:], b.ObjectiveID[:]),
@@ -216,35 +337,91 @@ func scanIssue(row pgx.Row) (domain.IssueSummary, error) {
 }
 
 const selectMeasures = `
-SELECT m.id, m.issue_id, m.objective_id, coalesce(o.title, ''),
-    coalesce(o.perspective, ''), m.name, m.unit, m.polarity, m.kind,
+SELECT m.id, m.issue_id, coalesce(i.title, ''), m.objective_id, coalesce(o.title, ''),
+    coalesce(o.perspective, ''), m.name, m.unit, m.polarity, m.kind, m.question,
     m.owner_partner_id, coalesce(p.name, ''), m.baseline_period, m.baseline_value,
-    m.latest_period, m.latest_value, m.latest_target, m.status, m.version, m.updated_at
+    m.latest_period, m.latest_value, m.latest_corrected, m.latest_target,
+    m.at_risk_percent, ` + judgementColumns + `, m.version, m.updated_at
 FROM {schema}.measures m
+LEFT JOIN {schema}.issues i ON i.id = m.issue_id
 LEFT JOIN {schema}.objectives o ON o.id = m.objective_id
 LEFT JOIN {schema}.partners p ON p.id = m.owner_partner_id`
 
+// judgementColumns are the columns of a measure's domain.Judgement, in
+// judgementDest's order.
+const judgementColumns = `m.status, m.percent_of_target, m.variance,
+    m.change_since_baseline, m.trend, m.trend_periods`
+
 func scanMeasure(row pgx.Row) (domain.MeasureView, error) {
-	m := domain.MeasureView{Targets: []domain.PeriodValue{}, Series: []domain.SeriesPoint{}}
+	m := domain.MeasureView{Disaggregations: []domain.DisaggregatedRow{},
+		Targets: []domain.PeriodValue{}, Series: []domain.SeriesPoint{}}
 	var (
-		perspective, polarity, kind, status string
-		baselinePeriod, latestPeriod        *string
-		baselineValue, latestValue          *float64
-		updated                             time.Time
+		perspective, polarity, kind, question string
+		baselinePeriod, latestPeriod          *string
+		baselineValue, latestValue, band      *float64
+		updated                               time.Time
 	)
-	err := row.Scan(&m.ID, &m.IssueID, &m.ObjectiveID, &m.ObjectiveTitle, &perspective,
-		&m.Name, &m.Unit, &polarity, &kind, &m.OwnerPartnerID, &m.OwnerPartnerName,
-		&baselinePeriod, &baselineValue, &latestPeriod, &latestValue, &m.Target, &status,
-		&m.Version, &updated)
-	if err != nil {
+	dest := []any{&m.ID, &m.IssueID, &m.IssueTitle, &m.ObjectiveID, &m.ObjectiveTitle,
+		&perspective, &m.Name, &m.Unit, &polarity, &kind, &question, &m.OwnerPartnerID,
+		&m.OwnerPartnerName, &baselinePeriod, &baselineValue, &latestPeriod, &latestValue,
+		&m.Corrected, &m.Target, &band}
+	judgement, keep := judgementDest(&m.Judgement)
+	dest = append(append(dest, judgement...), &m.Version, &updated)
+	if err := row.Scan(dest...); err != nil {
 		return m, err
 	}
+	keep()
 	m.Perspective, m.Polarity = domain.Perspective(perspective), domain.Polarity(polarity)
-	m.Kind, m.Status = domain.MeasureKind(kind), domain.Status(status)
+	m.Kind, m.Question = domain.MeasureKind(kind), domain.Question(question)
 	m.Baseline = periodValue(baselinePeriod, baselineValue)
 	m.Latest = periodValue(latestPeriod, latestValue)
+	m.AtRiskPercent = domain.AtRiskBand * 100
+	if band != nil {
+		m.AtRiskPercent = *band
+	}
 	m.Updated = updated.UTC()
 	return m, nil
+}
+
+// judgementDest returns scan destinations for a judgement's columns (status,
+// percent of target, variance, change since baseline, trend, trend periods) and
+// a function that moves what was scanned into j.
+func judgementDest(j *domain.Judgement) ([]any, func()) {
+	var status, trend string
+	var periods int32
+	dest := []any{&status, &j.PercentOfTarget, &j.Variance, &j.ChangeSinceBaseline, &trend,
+		&periods}
+	return dest, func() {
+		j.Status, j.Trend, j.TrendPeriods = domain.Status(status), domain.Trend(trend),
+			int(periods)
+	}
+}
+
+// selectDisaggregations reads measures' breakdowns, each with its judgement in
+// judgementDest's order.
+const selectDisaggregations = `
+SELECT d.measure_id, d.disaggregation, d.latest_period, d.latest_value,
+    d.latest_corrected, d.latest_target, d.status, d.percent_of_target, d.variance,
+    d.change_since_baseline, d.trend, d.trend_periods
+FROM {schema}.disaggregations d
+JOIN {schema}.measures m ON m.id = d.measure_id
+LEFT JOIN {schema}.objectives o ON o.id = m.objective_id`
+
+func scanDisaggregation(rows pgx.Rows) (uuid.UUID, domain.DisaggregatedRow, error) {
+	var id uuid.UUID
+	var d domain.DisaggregatedRow
+	var period *string
+	var value *float64
+	dest := []any{&id, &d.Disaggregation, &period, &value, &d.Corrected, &d.Target}
+	judgement, keep := judgementDest(&d.Judgement)
+	if err := rows.Scan(append(dest, judgement...)...); err != nil {
+		return id, d, err
+	}
+	keep()
+	if v := periodValue(period, value); v != nil {
+		d.Latest = *v
+	}
+	return id, d, nil
 }
 
 func periodValue(period *string, value *float64) *domain.PeriodValue {
@@ -253,6 +430,13 @@ func periodValue(period *string, value *float64) *domain.PeriodValue {
 	}
 	return &domain.PeriodValue{Period: *period, Value: *value}
 }
+
+const selectObjective = `
+SELECT o.id, o.issue_id, o.perspective, o.title, o.retired, o.version
+FROM {schema}.objectives o WHERE o.id = $1`
+
+const selectPartner = `
+SELECT p.id, p.name, p.kind, p.version FROM {schema}.partners p WHERE p.id = $1`
 
 const selectTargets = `
 SELECT t.measure_id, t.period, t.value

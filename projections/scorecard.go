@@ -20,8 +20,10 @@ const ScorecardSchema = "scorecard"
 // Scorecard is the read model behind scorecards: partners, issues, objectives
 // and their links, measures with their targets and actuals, and commitments
 // with what was delivered of them.
-// Each measure keeps its latest total actual, the target for that period and its
-// status, recomputed for the measures a batch touched. Reader queries it.
+// Each measure, and each of its breakdowns, keeps its latest actual, the target
+// for that period and the domain's judgement of them (status, percent of
+// target, trend and the rest), recomputed for the measures a batch touched
+// (scorecard_standing.go). Reader queries it.
 type Scorecard struct {
 	schema string
 }
@@ -60,8 +62,8 @@ func (s *Scorecard) Migrations() fs.FS {
 }
 
 // Apply writes a batch of events with one pipelined batch of statements, then
-// brings the touched measures' latest actual, target and status up to date with
-// one query and one update, whatever the number of events.
+// brings where the touched measures stand up to date (refresh), with a fixed
+// number of statements whatever the number of events.
 func (s *Scorecard) Apply(ctx context.Context, tx pgx.Tx, events []domain.Event) error {
 	b := &pgx.Batch{}
 	var touched []uuid.UUID
@@ -99,12 +101,13 @@ func (s *Scorecard) queue(b *pgx.Batch, e domain.Event) bool {
 		q(upsertIssue, id, p.Title, p.Description, version, at)
 		return false
 	case domain.ObjectiveDefinedV1:
-		q(upsertObjective, id, p.IssueID, string(p.Perspective), p.Title, version, at)
+		q(upsertObjective, id, p.IssueID, string(p.Perspective), p.Title, version, at,
+			e.Sequence)
 		return false
 	case domain.MeasureDefinedV1:
 		q(upsertMeasure, id, p.IssueID, p.ObjectiveID, p.Name, p.Unit, string(p.Polarity),
 			string(p.Kind), p.OwnerPartnerID, periodText(p.BaselinePeriod), p.BaselineValue,
-			version, at)
+			string(p.Question), version, at)
 		return true
 	case domain.CommitmentMadeV1:
 		q(upsertCommitment, id, p.PartnerID, nilIfZero(p.IssueID), p.ObjectiveID, p.Pooled,
@@ -137,6 +140,9 @@ func (s *Scorecard) queue(b *pgx.Batch, e domain.Event) bool {
 	case domain.ProgressReportedV1:
 		q(upsertActual, id, p.Period.String(), p.Period.SortKey(), p.Disaggregation, p.Value,
 			p.ReportingPartnerID, p.Note, e.Source, e.Sequence)
+		if p.Disaggregation != "" {
+			q(insertDisaggregation, id, p.Disaggregation)
+		}
 	case domain.ProgressCorrectedV1:
 		q(correctActual, id, p.Period.String(), p.Disaggregation, p.Value, p.Reason, e.Sequence)
 	}
@@ -175,62 +181,6 @@ func periodText(p *domain.Period) *string {
 	return &s
 }
 
-// refresh recomputes where the given measures stand: one query reads each one's
-// latest total actual and the target for its period, Go judges the status by the
-// domain's rule, and one update writes them all.
-func (s *Scorecard) refresh(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) error {
-	rows, err := tx.Query(ctx, inSchema(s.schema, selectStanding), ids)
-	if err != nil {
-		return fmt.Errorf("read latest actuals: %w", err)
-	}
-	var (
-		measures, statuses []string
-		periods            []*string
-		values, targets    []*float64
-	)
-	for rows.Next() {
-		var id uuid.UUID
-		var polarity string
-		var period *string
-		var band, value, target *float64
-		err := rows.Scan(&id, &polarity, &band, &period, &value, &target)
-		if err != nil {
-			rows.Close()
-			return fmt.Errorf("read latest actuals: %w", err)
-		}
-		status := standing(domain.Polarity(polarity), band, value, target)
-		measures = append(measures, id.String())
-		periods, values, targets = append(periods, period), append(values, value),
-			append(targets, target)
-		statuses = append(statuses, string(status))
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read latest actuals: %w", err)
-	}
-
-	_, err = tx.Exec(ctx, inSchema(s.schema, updateStanding),
-		measures, periods, values, targets, statuses)
-	if err != nil {
-		return fmt.Errorf("update measure status: %w", err)
-	}
-	return nil
-}
-
-// standing says where a measure stands: no data before its first total actual,
-// no target when its latest period has none, else the domain's judgement within
-// the measure's at-risk band (band nil: the domain's default, StatusOf).
-func standing(p domain.Polarity, band, latest, target *float64) domain.Status {
-	switch {
-	case latest == nil:
-		return domain.NoData
-	case target == nil:
-		return domain.NoTarget
-	case band == nil:
-		return domain.StatusOf(p, *latest, *target)
-	}
-	return domain.StatusWithin(p, *latest, *target, *band)
-}
-
 const upsertPartner = `
 INSERT INTO {schema}.partners (id, name, kind, version, updated_at)
 VALUES ($1, $2, $3, $4, $5)
@@ -243,12 +193,16 @@ VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (id) DO UPDATE SET title = excluded.title, description = excluded.description,
     version = excluded.version, updated_at = excluded.updated_at`
 
+// upsertObjective keeps the sequence of the objective's definition, the order
+// strategy maps list objectives in.
 const upsertObjective = `
-INSERT INTO {schema}.objectives (id, issue_id, perspective, title, version, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO {schema}.objectives (id, issue_id, perspective, title, version, updated_at,
+    sequence)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
 ON CONFLICT (id) DO UPDATE SET issue_id = excluded.issue_id,
     perspective = excluded.perspective, title = excluded.title,
-    version = excluded.version, updated_at = excluded.updated_at`
+    version = excluded.version, updated_at = excluded.updated_at,
+    sequence = coalesce(objectives.sequence, excluded.sequence)`
 
 const insertLink = `
 INSERT INTO {schema}.objective_links (issue_id, cause_id, effect_id, sequence)
@@ -257,14 +211,15 @@ ON CONFLICT (cause_id, effect_id) DO NOTHING`
 
 const upsertMeasure = `
 INSERT INTO {schema}.measures (id, issue_id, objective_id, name, unit, polarity, kind,
-    owner_partner_id, baseline_period, baseline_value, version, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+    owner_partner_id, baseline_period, baseline_value, question, version, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 ON CONFLICT (id) DO UPDATE SET issue_id = excluded.issue_id,
     objective_id = excluded.objective_id, name = excluded.name, unit = excluded.unit,
     polarity = excluded.polarity, kind = excluded.kind,
     owner_partner_id = excluded.owner_partner_id,
     baseline_period = excluded.baseline_period, baseline_value = excluded.baseline_value,
-    version = excluded.version, updated_at = excluded.updated_at`
+    question = excluded.question, version = excluded.version,
+    updated_at = excluded.updated_at`
 
 const upsertTarget = `
 INSERT INTO {schema}.targets (measure_id, period, period_key, value, sequence)
@@ -281,6 +236,12 @@ ON CONFLICT (measure_id, period, disaggregation) DO UPDATE SET
     corrected = false, correction_reason = '', corrected_sequence = NULL,
     reporting_partner_id = excluded.reporting_partner_id, note = excluded.note,
     source = excluded.source, reported_sequence = excluded.reported_sequence`
+
+// insertDisaggregation adds a measure's breakdown the first time it has a value;
+// refresh judges it.
+const insertDisaggregation = `
+INSERT INTO {schema}.disaggregations (measure_id, disaggregation) VALUES ($1, $2)
+ON CONFLICT (measure_id, disaggregation) DO NOTHING`
 
 const correctActual = `
 UPDATE {schema}.actuals
@@ -325,26 +286,3 @@ UPDATE {schema}.measures SET retired = true WHERE id = $1`
 
 const setBand = `
 UPDATE {schema}.measures SET at_risk_percent = $2 WHERE id = $1`
-
-// selectStanding reads, for each measure in $1, its latest total actual (the
-// greatest period key) and the target for that period.
-const selectStanding = `
-SELECT m.id, m.polarity, m.at_risk_percent, l.period, l.current_value, t.value
-FROM {schema}.measures m
-LEFT JOIN LATERAL (
-    SELECT a.period, a.current_value
-    FROM {schema}.actuals a
-    WHERE a.measure_id = m.id AND a.disaggregation = ''
-    ORDER BY a.period_key DESC
-    LIMIT 1
-) l ON true
-LEFT JOIN {schema}.targets t ON t.measure_id = m.id AND t.period = l.period
-WHERE m.id = ANY($1)`
-
-const updateStanding = `
-UPDATE {schema}.measures m
-SET latest_period = u.period, latest_value = u.value, latest_target = u.target,
-    status = u.status
-FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::float8[], $5::text[])
-    AS u (id, period, value, target, status)
-WHERE m.id = u.id`

@@ -226,7 +226,12 @@ func checkScorecards(t *testing.T, base string) {
 		id := domain.StableID("dataset\x00tacoma\x00issue_id\x00" + issue)
 		var sc domain.Scorecard
 		getJSON(t, base+"/api/v1/issues/"+id.String()+"/scorecard", &sc)
-		for _, m := range sc.Measures {
+		for _, m := range sc.Performance {
+			if m.Kind != domain.PerformanceMeasure {
+				t.Errorf("%s: a %s measure is listed with performance measures", m.Name, m.Kind)
+			}
+		}
+		for _, m := range append(sc.Population, sc.Performance...) {
 			key := ""
 			for k, e := range want {
 				if e.name == m.Name {
