@@ -25,6 +25,12 @@ type Config struct {
 	Reads domain.ReadModel
 	// Auth turns the bearer token of a write into a principal.
 	Auth domain.Authenticator
+	// Funding reads funding reports; without it, the funding routes answer
+	// 404 "not available".
+	Funding domain.FundingReader
+	// Activity reads the activity feed; without it, its route answers 404
+	// "not available".
+	Activity domain.ActivityReader
 	// StrategyMaps draws issues' strategy maps; without it, the strategy-map
 	// routes answer 404 "not available".
 	StrategyMaps domain.StrategyMapReader
@@ -45,6 +51,8 @@ type Server struct {
 	echo      *echo.Echo
 	commands  *domain.Commands
 	reads     domain.ReadModel
+	funding   domain.FundingReader
+	activity  domain.ActivityReader
 	maps      domain.StrategyMapReader
 	auth      domain.Authenticator
 	log       *slog.Logger
@@ -59,6 +67,8 @@ func New(cfg Config) *Server {
 		echo:      echo.New(),
 		commands:  cfg.Commands,
 		reads:     cfg.Reads,
+		funding:   cfg.Funding,
+		activity:  cfg.Activity,
 		maps:      cfg.StrategyMaps,
 		auth:      cfg.Auth,
 		log:       cfg.Logger,
@@ -143,6 +153,9 @@ func (s *Server) routes() {
 	api.GET("/issues", s.issues)
 	api.GET("/issues/:id/scorecard", s.scorecard)
 	api.GET("/measures/:id", s.measure)
+	api.GET("/funding", s.fundingReport)
+	api.GET("/funding.csv", s.fundingCSV)
+	api.GET("/activity", s.activityFeed)
 	api.GET("/objectives/:id/scorecard", s.objectiveScorecard)
 	api.GET("/partners/:id/scorecard", s.partnerScorecard)
 	api.GET("/issues/:id/strategy-map", s.strategyMap)
