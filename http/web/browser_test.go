@@ -204,16 +204,21 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
-	t.Run("the editor makes a commitment", func(t *testing.T) {
+	t.Run("the editor makes a commitment and finds it on its home page", func(t *testing.T) {
 		do(t, chromedp.Navigate(f.url+"/commitments/new?issue="+issue.String()),
 			chromedp.WaitVisible(chromedp.CSS("#f-description")),
-			chromedp.SetValue(chromedp.CSS("#f-kind"), "action"),
+			chromedp.SetValue(chromedp.CSS("#f-kind"), "funding"),
 			chromedp.SendKeys(chromedp.CSS("#f-description"), "Graduation coaches in every "+
 				"high school"),
+			chromedp.SendKeys(chromedp.CSS("#f-amount"), "150,000"),
 			chromedp.Click(chromedp.CSS("main button[type=submit]")),
 			chromedp.WaitVisible(chromedp.CSS("main p.notice")))
 		if got := textOf(t, "main p.notice"); !strings.Contains(got, "commitment was recorded") {
 			t.Errorf("notice %q", got)
+		}
+		want := "Graduation coaches in every high school — 150,000 USD"
+		if got := textOf(t, "main"); !strings.Contains(got, want) {
+			t.Errorf("home lacks %q:\n%s", want, got)
 		}
 	})
 }

@@ -7,9 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
-
-	"github.com/google/uuid"
 
 	"github.com/backbone-ci/backbone/domain"
 )
@@ -31,20 +28,8 @@ func (h *Handler) filters(r *request) (filterData, error) {
 	if err != nil {
 		return filterData{}, err
 	}
-	return filterData{Issues: issues, Partners: partners, Issue: r.QueryParam("issue"),
-		Partner: r.QueryParam("partner")}, nil
-}
-
-// optionalFilterID parses an ID a filter names; an empty one filters nothing.
-func optionalFilterID(field, s string) (*uuid.UUID, error) {
-	if s == "" {
-		return nil, nil
-	}
-	id, err := uuid.Parse(s)
-	if err != nil {
-		return nil, domain.Invalid(field, "%q is not an ID this page offers", s)
-	}
-	return &id, nil
+	return filterData{Issues: issues, Partners: partners, Issue: r.QueryParam("issue_id"),
+		Partner: r.QueryParam("partner_id")}, nil
 }
 
 // fundingData is the funding report page.
@@ -59,17 +44,8 @@ type fundingData struct {
 }
 
 func (h *Handler) fundingFilter(r *request) (domain.FundingFilter, error) {
-	var f domain.FundingFilter
-	var err error
-	if f.IssueID, err = optionalFilterID("issue", r.QueryParam("issue")); err != nil {
-		return f, err
-	}
-	if f.PartnerID, err = optionalFilterID("partner", r.QueryParam("partner")); err != nil {
-		return f, err
-	}
-	f.Period = strings.TrimSpace(r.QueryParam("period"))
-	f.Kind = domain.CommitmentKind(r.QueryParam("kind"))
-	return f, nil
+	return domain.ParseFundingFilter(r.QueryParam("issue_id"), r.QueryParam("partner_id"),
+		r.QueryParam("period"), r.QueryParam("kind"))
 }
 
 func (h *Handler) funding(r *request) error {
@@ -147,17 +123,10 @@ func (h *Handler) activity(r *request) error {
 	if !d.Ready {
 		return h.render(r, http.StatusOK, "activity", "Activity", d)
 	}
-	var f domain.ActivityFilter
-	if f.IssueID, err = optionalFilterID("issue", r.QueryParam("issue")); err != nil {
+	f, err := domain.ParseActivityFilter(r.QueryParam("issue_id"), r.QueryParam("partner_id"),
+		r.QueryParam("before"), "")
+	if err != nil {
 		return err
-	}
-	if f.PartnerID, err = optionalFilterID("partner", r.QueryParam("partner")); err != nil {
-		return err
-	}
-	if b := r.QueryParam("before"); b != "" {
-		if f.Before, err = strconv.ParseUint(b, 10, 64); err != nil {
-			return domain.Invalid("before", "%q is not a position in the feed", b)
-		}
 	}
 	page, err := h.cfg.Activity.Activity(r.Request().Context(), f)
 	if err != nil {
@@ -165,7 +134,7 @@ func (h *Handler) activity(r *request) error {
 	}
 	d.Items = page.Items
 	if page.Next != 0 {
-		q := url.Values{"issue": {filters.Issue}, "partner": {filters.Partner},
+		q := url.Values{"issue_id": {filters.Issue}, "partner_id": {filters.Partner},
 			"before": {strconv.FormatUint(page.Next, 10)}}
 		d.Older = "/activity?" + q.Encode()
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"net"
@@ -153,25 +154,35 @@ func (h *Handler) setCookie(c echo.Context, name, value string, expires time.Tim
 }
 
 // waitAfter gives the user its own write: after a form, the next page is
-// asked for with ?after=SEQ and waits, up to AfterWait, until the read model
-// has applied SEQ. If it has not, the page is shown anyway and says so.
+// asked for with ?after=SEQ and waits, up to AfterWait, until every read model
+// it may show (each has its own position) has applied SEQ. If one has not,
+// the page is shown anyway and says so.
 func (h *Handler) waitAfter(r *request) {
 	after, err := strconv.ParseUint(r.QueryParam("after"), 10, 64)
 	if err != nil || after == 0 {
 		return
 	}
+	positions := []func(context.Context) (uint64, error){h.cfg.Reads.Position}
+	if h.cfg.Funding != nil {
+		positions = append(positions, h.cfg.Funding.Position)
+	}
+	if h.cfg.Activity != nil {
+		positions = append(positions, h.cfg.Activity.Position)
+	}
 	ctx := r.Request().Context()
 	deadline := time.Now().Add(h.cfg.AfterWait)
-	for {
-		pos, err := h.cfg.Reads.Position(ctx)
-		if err == nil && pos >= after {
-			return
+	for _, position := range positions {
+		for {
+			pos, err := position(ctx)
+			if err == nil && pos >= after {
+				break
+			}
+			if time.Now().After(deadline) || ctx.Err() != nil {
+				r.stale = true
+				return
+			}
+			time.Sleep(pollInterval)
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			r.stale = true
-			return
-		}
-		time.Sleep(pollInterval)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,8 +29,8 @@ import (
 )
 
 // fixture is one UI under test on real infrastructure: the command service on
-// its own embedded JetStream, the scorecard projector and its reader on a
-// fresh PostgreSQL database, real accounts, all served over HTTP on 127.0.0.1
+// its own embedded JetStream, the scorecard, funding and activity projectors
+// and their readers on a fresh PostgreSQL database, real accounts, all served over HTTP on 127.0.0.1
 // together with the JSON API, as "backbone serve" mounts them.
 type fixture struct {
 	t        *testing.T
@@ -54,19 +55,24 @@ func newFixture(t *testing.T, opts ...options) *fixture {
 		t.Fatal(err)
 	}
 	acc.PasswordCost = bcrypt.MinCost
-	if err := projections.Migrate(ctx, pool, projections.ScorecardSchema); err != nil {
-		t.Fatal(err)
-	}
 	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	projector := projections.NewScorecardProjector(pool, store.JetStream(), store.StreamName(), log)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = projector.Run(ctx)
-	}()
+	var running sync.WaitGroup
+	for _, name := range []string{projections.ScorecardSchema, projections.FundingSchema,
+		projections.ActivitySchema} {
+		p, err := projections.New(name, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := projections.MigrateProjection(ctx, pool, p); err != nil {
+			t.Fatal(err)
+		}
+		projector := projections.NewProjector(pool, store.JetStream(), store.StreamName(), p,
+			projections.Config{Logger: log, MaxWait: time.Second})
+		running.Go(func() { _ = projector.Run(ctx) })
+	}
 	t.Cleanup(func() {
 		cancel()
-		<-done
+		running.Wait()
 	})
 
 	f := &fixture{t: t, ctx: ctx, store: store, pool: pool, accounts: acc,
@@ -75,7 +81,9 @@ func newFixture(t *testing.T, opts ...options) *fixture {
 	server := api.New(api.Config{Commands: f.commands, Reads: reads, Auth: acc, Logger: log})
 	cfg := web.Config{Commands: f.commands, Reads: reads, Accounts: acc,
 		Partners: partnerReader{pool}, Logger: log, AfterWait: 10 * time.Second,
-		Now: func() time.Time { return time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC) }}
+		Funding:  projections.NewFundingReader(pool, projections.FundingSchema),
+		Activity: projections.NewActivityReader(pool, projections.ActivitySchema),
+		Now:      func() time.Time { return time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC) }}
 	for _, o := range opts {
 		o(&cfg)
 	}
