@@ -102,8 +102,11 @@ type FundingLine struct {
 }
 
 // FundingFilter narrows a funding report; zero fields do not filter. Period
-// keeps the commitments made for exactly that period ("2019" does not take in
-// "2019-Q3"). Kind is one of FundingKinds.
+// keeps the commitments made for exactly that period. Kind is one of
+// FundingKinds.
+//
+// TODO: a year does not take in the quarters, months or school years that
+// fall in it, so ?period=2019 leaves out a pledge for 2019-Q3.
 type FundingFilter struct {
 	IssueID   *uuid.UUID
 	PartnerID *uuid.UUID

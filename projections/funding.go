@@ -130,6 +130,9 @@ ON CONFLICT (id) DO UPDATE SET partner_id = excluded.partner_id,
 
 // fulfilFundingCommitment adds a delivered amount and, when $3 is not NULL,
 // sets the commitment's state.
+//
+// TODO: an amount delivered of a commitment whose pledge was undisclosed has no
+// currency, so reports total it on the line whose currency is "".
 const fulfilFundingCommitment = `
 UPDATE {schema}.commitments
 SET fulfilled_cents = fulfilled_cents + coalesce($2, 0), state = coalesce($3, state)
