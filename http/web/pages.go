@@ -29,9 +29,8 @@ type homeData struct {
 // current period and whether it was reported yet.
 type myMeasure struct {
 	domain.MeasureView
-	IssueTitle string
-	Due        string
-	Reported   bool
+	Due      string
+	Reported bool
 }
 
 func (h *Handler) home(r *request) error {
@@ -46,24 +45,22 @@ func (h *Handler) home(r *request) error {
 	if partner == nil {
 		return h.render(r, http.StatusOK, "home", "Home", d)
 	}
-	d.Partner = h.partnerName(r, *partner)
-
+	card, err := h.cfg.Reads.PartnerScorecard(ctx, *partner)
+	switch {
+	case domain.ErrorCode(err) == domain.CodeNotFound: // the partner is not projected yet
+		d.Partner = h.partnerName(r, *partner)
+	case err != nil:
+		return err
+	default:
+		d.Partner = card.Partner.Name
+	}
 	var mine []uuid.UUID // the issues the partner works in
-	for _, issue := range issues {
-		card, err := h.cfg.Reads.Scorecard(ctx, issue.ID)
-		if err != nil {
-			return err
-		}
-		for _, m := range card.Measures {
-			if !worksOn(m, *partner) {
-				continue
-			}
-			due := h.periods(m)[0]
-			d.Measures = append(d.Measures, myMeasure{MeasureView: m, IssueTitle: issue.Title,
-				Due: due, Reported: reported(m, due)})
-			if !slices.Contains(mine, issue.ID) {
-				mine = append(mine, issue.ID)
-			}
+	for _, m := range card.Measures {
+		due := h.periods(m)[0]
+		d.Measures = append(d.Measures, myMeasure{MeasureView: m, Due: due,
+			Reported: reported(m, due)})
+		if !slices.Contains(mine, m.IssueID) {
+			mine = append(mine, m.IssueID)
 		}
 	}
 	if h.cfg.Funding != nil {
@@ -77,16 +74,6 @@ func (h *Handler) home(r *request) error {
 		return err
 	}
 	return h.render(r, http.StatusOK, "home", "Home", d)
-}
-
-// worksOn reports whether a partner owns a measure or has reported on it.
-func worksOn(m domain.MeasureView, partner uuid.UUID) bool {
-	if m.OwnerPartnerID != nil && *m.OwnerPartnerID == partner {
-		return true
-	}
-	return slices.ContainsFunc(m.Series, func(p domain.SeriesPoint) bool {
-		return p.ReportingPartnerID != nil && *p.ReportingPartnerID == partner
-	})
 }
 
 func reported(m domain.MeasureView, period string) bool {
@@ -156,6 +143,14 @@ type scoreRow struct {
 	Spark string
 }
 
+func scoreRows(measures []domain.MeasureView) []scoreRow {
+	rows := make([]scoreRow, len(measures))
+	for i, m := range measures {
+		rows[i] = scoreRow{MeasureView: m, Spark: charts.Sparkline(seriesOf(m))}
+	}
+	return rows
+}
+
 func (h *Handler) issue(r *request) error {
 	issue, err := h.issueSubject(r)
 	if err != nil {
@@ -165,15 +160,8 @@ func (h *Handler) issue(r *request) error {
 	if err != nil {
 		return err
 	}
-	d := issueData{Issue: card.Issue, MapReady: h.cfg.Maps != nil}
-	for _, m := range card.Measures {
-		row := scoreRow{MeasureView: m, Spark: charts.Sparkline(seriesOf(m))}
-		if m.Kind == domain.PerformanceMeasure {
-			d.Performance = append(d.Performance, row)
-		} else {
-			d.Population = append(d.Population, row)
-		}
-	}
+	d := issueData{Issue: card.Issue, MapReady: h.cfg.Maps != nil,
+		Population: scoreRows(card.Population), Performance: scoreRows(card.Performance)}
 	if h.cfg.Maps != nil {
 		sm, err := h.cfg.Maps.StrategyMap(r.Request().Context(), issue.ID)
 		if err != nil {
@@ -304,7 +292,6 @@ func seriesOf(m domain.MeasureView) charts.Series {
 // measureData is a measure's page.
 type measureData struct {
 	Measure    domain.MeasureView
-	IssueTitle string
 	Chart      string
 	Totals     []valueRow
 	Breakdowns []valueRow
@@ -322,9 +309,6 @@ func (h *Handler) measure(r *request) error {
 		return err
 	}
 	d := measureData{Measure: m, Chart: charts.SeriesChart(seriesOf(m))}
-	if issue, err := h.issueOf(r, m.IssueID); err == nil {
-		d.IssueTitle = issue
-	}
 	for i := len(m.Series) - 1; i >= 0; i-- { // newest first
 		p := m.Series[i]
 		row := valueRow{SeriesPoint: p}
@@ -338,19 +322,6 @@ func (h *Handler) measure(r *request) error {
 		}
 	}
 	return h.render(r, http.StatusOK, "measure", m.Name, d)
-}
-
-func (h *Handler) issueOf(r *request, id uuid.UUID) (string, error) {
-	issues, err := h.cfg.Reads.Issues(r.Request().Context())
-	if err != nil {
-		return "", err
-	}
-	for _, i := range issues {
-		if i.ID == id {
-			return i.Title, nil
-		}
-	}
-	return "", domain.Errorf(domain.CodeNotFound, "issue %s does not exist", id)
 }
 
 // partners lists every partner; nil when no PartnerReader is configured.

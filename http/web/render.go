@@ -187,6 +187,10 @@ var funcs = template.FuncMap{
 	"humanize":    func(v any) string { return humanize(fmt.Sprint(v)) },
 	"deref":       func(v *float64) float64 { return *v },
 	"list":        func(v ...any) []any { return v },
+	"percent":     func(v *float64) string { return number(*v) + " %" },
+	"signed":      signed,
+	"trend":       trendLabel,
+	"question":    questionLabel,
 }
 
 // statusLabels say a status in words, behind an icon, so colour never carries
@@ -204,6 +208,42 @@ func statusLabel(s domain.Status) string {
 		return l
 	}
 	return humanize(string(s))
+}
+
+// trendLabel says a measure's trend in words, with an arrow for the eye:
+// "↗ better for 3 periods". Better and worse already account for polarity.
+func trendLabel(j domain.Judgement) string {
+	arrows := map[domain.Trend]string{domain.Better: "↗", domain.Worse: "↘", domain.Flat: "→"}
+	if j.Trend == "" {
+		return "no trend yet"
+	}
+	periods := "period"
+	if j.TrendPeriods != 1 {
+		periods += "s"
+	}
+	return fmt.Sprintf("%s %s for %d %s", arrows[j.Trend], j.Trend, j.TrendPeriods, periods)
+}
+
+// questionLabel is the question of Results-Based Accountability a
+// performance measure answers.
+func questionLabel(q domain.Question) string {
+	switch q {
+	case domain.HowMuch:
+		return "How much did we do?"
+	case domain.HowWell:
+		return "How well did we do it?"
+	case domain.BetterOff:
+		return "Is anyone better off?"
+	}
+	return humanize(string(q))
+}
+
+// signed formats a change with its sign: "+27.6", "-3".
+func signed(v *float64) string {
+	if *v > 0 {
+		return "+" + number(*v)
+	}
+	return number(*v)
 }
 
 // humanize turns an enum value such as "school_district" into "school district".
