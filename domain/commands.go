@@ -45,6 +45,9 @@ type Meta struct {
 	PartnerID *uuid.UUID
 	// IdempotencyKey, when set, makes a retry of the command return its first
 	// result: it fixes the command's ID, the IDs the server picks and the message ID.
+	// The key names the command, whoever sends it, so that a dataset imported by
+	// two tokens maps to the same commands; a key reused for another command on
+	// the same aggregate is a conflict.
 	IdempotencyKey string
 	CorrelationID  uuid.UUID
 	// IfMatch, when set, is the aggregate version the client last saw; any other
@@ -90,7 +93,7 @@ func (s *Commands) prepare(meta Meta) (Meta, error) {
 		if len(meta.IdempotencyKey) > 255 {
 			return meta, Invalid("Idempotency-Key", "must be at most 255 characters")
 		}
-		meta.commandID = StableID("command\x00" + meta.Actor + "\x00" + meta.IdempotencyKey)
+		meta.commandID = StableID("command\x00" + meta.IdempotencyKey)
 	} else {
 		meta.commandID = uuid.Must(uuid.NewV7())
 	}
@@ -174,7 +177,7 @@ func (s *Commands) execute(ctx context.Context, meta Meta, aggregateType string,
 		}
 
 		e := s.envelope(meta, aggregateType, id, version+1, d)
-		a, err := s.Store.Append(ctx, e, lastSeq, messageID(meta))
+		a, err := s.Store.Append(ctx, e, lastSeq, messageID(meta, aggregateType, id))
 		switch {
 		case errors.Is(err, ErrConcurrency) && meta.IfMatch != nil:
 			return Result{}, stale(aggregateType, *meta.IfMatch, version+1)
@@ -184,7 +187,8 @@ func (s *Commands) execute(ctx context.Context, meta Meta, aggregateType string,
 		case err != nil:
 			return Result{}, fmt.Errorf("append %s: %w", e.Type, err)
 		}
-		if a.Duplicate && !reflect.DeepEqual(a.Event.Payload, e.Payload) {
+		if a.Duplicate && (a.Event.AggregateID != id ||
+			!reflect.DeepEqual(a.Event.Payload, e.Payload)) {
 			return Result{}, reusedKey()
 		}
 		return Result{Event: a.Event, Appended: !a.Duplicate, Version: a.Event.AggregateVersion}, nil
@@ -240,11 +244,13 @@ func stale(aggregateType string, expected, actual uint64) error {
 		aggregateType, actual, expected)
 }
 
-func messageID(meta Meta) string {
+// messageID scopes an idempotency key to the aggregate the command acts on, so a
+// key sent to another resource is never taken for a duplicate.
+func messageID(meta Meta, aggregateType string, id uuid.UUID) string {
 	if meta.IdempotencyKey == "" {
 		return ""
 	}
-	sum := sha256.Sum256([]byte(meta.commandID.String()))
+	sum := sha256.Sum256([]byte(meta.commandID.String() + aggregateType + id.String()))
 	return hex.EncodeToString(sum[:16])
 }
 

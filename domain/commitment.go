@@ -119,6 +119,9 @@ func commitmentIssue(fe *fieldErrors, c MakeCommitment) uuid.UUID {
 	return uuid.Nil
 }
 
+// maxCents bounds one amount, so that totals of many stay far from overflow.
+const maxCents = 1_000_000_000_000_000
+
 // amount checks the money of a commitment: actions carry none, and an amount is
 // whole cents, not negative, in a three-letter currency.
 func amount(fe *fieldErrors, kind CommitmentKind, cents *int64, currency string) (*int64, string) {
@@ -132,8 +135,11 @@ func amount(fe *fieldErrors, kind CommitmentKind, cents *int64, currency string)
 	if kind == ActionCommitment {
 		fe.add("amount_cents", "an action commitment carries no amount; use kind funding or in_kind")
 	}
-	if *cents < 0 {
+	switch {
+	case *cents < 0:
 		fe.add("amount_cents", "must not be negative")
+	case *cents > maxCents:
+		fe.add("amount_cents", "must be at most %d (ten trillion in the currency)", maxCents)
 	}
 	if currency == "" {
 		currency = "USD"

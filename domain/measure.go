@@ -232,7 +232,10 @@ func (m Measure) Report(c ReportProgress, reporter Partner) (Decision, error) {
 
 	k := ValueKey{r.Period, r.Disaggregation}
 	if old, ok := m.Values[k]; ok {
-		if old.Reported == r.Value {
+		switch {
+		case old.Corrected != nil && old.Current == r.Value:
+			return AlreadyDone(*old.Corrected), nil
+		case old.Reported == r.Value:
 			return AlreadyDone(old.Report), nil
 		}
 		return Decision{}, Errorf(CodeConflict,

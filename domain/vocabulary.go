@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -120,6 +121,8 @@ func text(fe *fieldErrors, field, s string, min, max int) string {
 	switch {
 	case !utf8.ValidString(s):
 		fe.add(field, "must be valid UTF-8")
+	case hasControl(s):
+		fe.add(field, "must not contain control characters such as NUL")
 	case n < min && min == 1:
 		fe.add(field, "is required")
 	case n < min:
@@ -128,6 +131,17 @@ func text(fe *fieldErrors, field, s string, min, max int) string {
 		fe.add(field, "must be at most %d characters (got %d)", max, n)
 	}
 	return s
+}
+
+// hasControl reports a C0 or C1 control character other than tab and line breaks,
+// which no figure's text needs and which PostgreSQL refuses (NUL).
+func hasControl(s string) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' {
+			return true
+		}
+	}
+	return false
 }
 
 // Text limits.
@@ -213,12 +227,14 @@ func disaggregation(fe *fieldErrors, field, s string) string {
 		fe.add(field, "%q must have the form key=value, such as race=Black", s)
 		return ""
 	}
-	if strings.Trim(strings.ToLower(key), "abcdefghijklmnopqrstuvwxyz_") != "" {
-		fe.add(field, "the key %q must be letters and underscores", key)
+	if strings.Trim(strings.ToLower(key), "abcdefghijklmnopqrstuvwxyz_") != "" || len(key) > 40 {
+		fe.add(field, "the key %.40q must be at most 40 letters and underscores", key)
 		return ""
 	}
-	if utf8.RuneCountInString(val) > 100 || strings.Contains(val, "=") {
-		fe.add(field, "the value %q must be at most 100 characters without '='", val)
+	if utf8.RuneCountInString(val) > 100 || strings.Contains(val, "=") || hasControl(val) ||
+		!utf8.ValidString(val) {
+		fe.add(field, "the value %.100q must be at most 100 characters, without '=' "+
+			"or control characters", val)
 		return ""
 	}
 	return fmt.Sprintf("%s=%s", strings.ToLower(key), val)
