@@ -3,7 +3,10 @@ package eventstore
 import (
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -14,6 +17,7 @@ import (
 // in-process without a TCP port.
 type Embedded struct {
 	server *server.Server
+	lock   *os.File
 }
 
 // EmbeddedConfig says where the embedded server keeps its files and how.
@@ -29,6 +33,10 @@ type EmbeddedConfig struct {
 
 // StartEmbedded starts the server and waits until it accepts connections.
 func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
+	lock, err := lockDir(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
 	opts := &server.Options{
 		ServerName: "backbone",
 		JetStream:  true,
@@ -41,20 +49,41 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	if cfg.Listen != "" {
 		host, port, err := splitHostPort(cfg.Listen)
 		if err != nil {
+			lock.Close()
 			return nil, err
 		}
 		opts.Host, opts.Port = host, port
 	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
+		lock.Close()
 		return nil, fmt.Errorf("configure embedded NATS: %w", err)
 	}
 	go ns.Start()
 	if !ns.ReadyForConnections(30 * time.Second) {
 		ns.Shutdown()
+		lock.Close()
 		return nil, fmt.Errorf("embedded NATS in %s did not start within 30s", cfg.Dir)
 	}
-	return &Embedded{server: ns}, nil
+	return &Embedded{server: ns, lock: lock}, nil
+}
+
+// lockDir creates dir if needed and takes an exclusive lock on it: two servers
+// on one directory would each believe they own the stream and lose writes.
+func lockDir(dir string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("JetStream data directory: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "backbone.lock"), os.O_CREATE|os.O_RDWR, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("JetStream data directory: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("JetStream data directory %s is in use by another backbone "+
+			"process; give each process its own --data, or share one NATS with --nats-url", dir)
+	}
+	return f, nil
 }
 
 // Connect opens an in-process client connection.
@@ -78,6 +107,7 @@ func (e *Embedded) ClientURL() string {
 func (e *Embedded) Shutdown() {
 	e.server.Shutdown()
 	e.server.WaitForShutdown()
+	e.lock.Close() // closing the file releases the lock
 }
 
 func splitHostPort(addr string) (string, int, error) {

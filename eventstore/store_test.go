@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -250,5 +251,37 @@ func TestEventsSurviveARestartOfTheEmbeddedServer(t *testing.T) {
 	}
 	if p := events[0].Payload.(domain.PartnerRegisteredV1); p.Name != "kept" {
 		t.Errorf("payload %+v", p)
+	}
+}
+
+func TestADataDirectoryServesOneProcess(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	first, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{Dir: dir}); err == nil {
+		second.Shutdown()
+		t.Fatal("a second server started on the same data directory")
+	}
+	first.Shutdown()
+	again, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{Dir: dir})
+	if err != nil {
+		t.Fatalf("after the first stopped: %v", err)
+	}
+	again.Shutdown()
+}
+
+func TestAnUnusableDataDirectoryFailsAtOnce(t *testing.T) {
+	t.Parallel()
+	file := t.TempDir() + "/a-file"
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{Dir: file + "/jetstream"})
+	if err == nil || time.Since(start) > 5*time.Second {
+		t.Errorf("got %v after %s, want an error at once", err, time.Since(start))
 	}
 }
