@@ -18,6 +18,8 @@ func importCommand(ctx context.Context, args []string) error {
 	server := fs.String("server", env("BACKBONE_SERVER", "http://127.0.0.1:8080"),
 		"address of the running server (BACKBONE_SERVER)")
 	token := fs.String("token", env("BACKBONE_TOKEN", ""), "bearer token (BACKBONE_TOKEN)")
+	dataset := fs.String("dataset", "", "the dataset's name, from which its stable IDs "+
+		"derive (default: the directory's name)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: backbone import [flags] DIR")
 		fs.PrintDefaults()
@@ -32,19 +34,24 @@ func importCommand(ctx context.Context, args []string) error {
 	if *token == "" {
 		return fmt.Errorf("import needs a token: pass --token or set BACKBONE_TOKEN")
 	}
-	return importDir(ctx, *server, *token, fs.Arg(0))
+	return importDir(ctx, *server, *token, fs.Arg(0), *dataset)
 }
 
-// importDir imports a dataset directory and prints the summary line.
-func importDir(ctx context.Context, server, token, dir string) error {
+// importDir imports a dataset directory and prints the summary line. The
+// dataset's name ("" for the directory's) keys its stable IDs: the same rows
+// imported under another name become other aggregates.
+func importDir(ctx context.Context, server, token, dir, dataset string) error {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return err
 	}
+	if dataset == "" {
+		dataset = filepath.Base(abs)
+	}
 	im := &importer{
 		server:  server,
 		token:   token,
-		dataset: filepath.Base(abs),
+		dataset: dataset,
 		client:  &http.Client{Timeout: 30 * time.Second},
 	}
 	if term.IsTerminal(int(os.Stderr.Fd())) {

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/backbone-ci/backbone/domain"
 )
@@ -192,8 +193,13 @@ func readCSV(path, name string, columns []string) ([]row, error) {
 			return nil, fmt.Errorf("%s:%d: %d cells, want %d", name, line, len(cells), len(header))
 		}
 		cols := make([]int, len(cells))
-		for i := range cells {
-			_, cols[i] = rd.FieldPos(i)
+		for i, c := range cells {
+			l, col := rd.FieldPos(i)
+			cols[i] = col
+			if !utf8.ValidString(c) {
+				return nil, fmt.Errorf("%s:%d:%d (%s): not valid UTF-8; save the file as UTF-8",
+					name, l, col, header[i])
+			}
 		}
 		rows = append(rows, row{file: name, line: line, header: header, cells: cells, cols: cols})
 	}
@@ -347,8 +353,16 @@ func number(r row, column string) (float64, error) {
 // cents parses a dollar amount such as "2500000" or "1234.5" into integer cents
 // without going through a float.
 func cents(s string) (int64, error) {
-	s = strings.ReplaceAll(strings.TrimPrefix(strings.TrimSpace(s), "$"), ",", "")
+	s = strings.TrimPrefix(strings.TrimSpace(s), "$")
 	whole, frac, _ := strings.Cut(s, ".")
+	if groups := strings.Split(whole, ","); len(groups) > 1 {
+		for i, g := range groups {
+			if (i == 0 && (len(g) < 1 || len(g) > 3)) || (i > 0 && len(g) != 3) {
+				return 0, fmt.Errorf("%q has misplaced thousands separators", s)
+			}
+		}
+		whole = strings.Join(groups, "")
+	}
 	if len(frac) > 2 || whole == "" || strings.Trim(whole+frac, "0123456789") != "" {
 		return 0, fmt.Errorf("%q is not an amount in dollars with at most two decimals", s)
 	}
@@ -407,9 +421,19 @@ func (im *importer) send(ctx context.Context, r row, path string, body map[strin
 		if resp != nil {
 			resp.Body.Close()
 		}
-		time.Sleep(time.Duration(attempt) * 200 * time.Millisecond) // same key: safe to retry
+		select { // same key: safe to retry
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
+		}
 	}
 	defer resp.Body.Close()
+
+	switch resp.StatusCode {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return fmt.Errorf("%s refused the token (%s); check --token or BACKBONE_TOKEN",
+			im.server, resp.Status)
+	}
 
 	switch resp.StatusCode {
 	case http.StatusCreated, http.StatusOK:

@@ -113,7 +113,13 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.httpAddr, err)
 	}
-	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second, // a read may wait for ?after=SEQ
+		IdleTimeout:       2 * time.Minute,
+	}
 	log.Info("listening", "addr", ln.Addr().String())
 
 	runCtx, stopRun := context.WithCancel(ctx)
@@ -166,7 +172,7 @@ func importOnStart(ctx context.Context, acc *accounts.Store, addr net.Addr, dir 
 		return err
 	}
 	port := addr.(*net.TCPAddr).Port
-	return importDir(ctx, fmt.Sprintf("http://127.0.0.1:%d", port), token, dir)
+	return importDir(ctx, fmt.Sprintf("http://127.0.0.1:%d", port), token, dir, "")
 }
 
 // connectNATS connects to the external NATS when one is configured, else starts
