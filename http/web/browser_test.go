@@ -188,6 +188,23 @@ func TestBrowser(t *testing.T) {
 		screenshot(t, ctx, "scorecard.png")
 	})
 
+	t.Run("the scorecard fits a phone", func(t *testing.T) {
+		row := "#measure-" + graduation.String()
+		do(t, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2)),
+			chromedp.Navigate(f.url+"/issues/"+issue.String()),
+			chromedp.WaitVisible(chromedp.CSS(row)))
+		overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](
+			`document.documentElement.scrollWidth > window.innerWidth + 1`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if overflow {
+			t.Error("the page is wider than a phone's screen; only tables may scroll sideways")
+		}
+		screenshot(t, ctx, "scorecard-phone.png")
+		do(t, chromedp.ResetViewport())
+	})
+
 	t.Run("another partner's measure is refused with the reason", func(t *testing.T) {
 		before := f.last()
 		do(t, chromedp.Navigate(f.url+"/measures/"+enrollment.String()+"/progress/new"),

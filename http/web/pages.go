@@ -168,9 +168,8 @@ func (h *Handler) issue(r *request) error {
 			return err
 		}
 		d.Bands = bandsOfMap(sm)
-		if h.cfg.DrawMap != nil {
-			d.Map = h.cfg.DrawMap(sm)
-		}
+		d.Map = string(charts.StrategyMapWith(sm, charts.StrategyMapOptions{
+			ObjectiveHref: "/issues/{issue}#objective-{objective}"}))
 	} else {
 		d.Bands = bandsOfScorecard(card)
 	}

@@ -46,12 +46,11 @@ type Config struct {
 	Accounts *accounts.Store
 	// Partners lists partners; without it, forms ask for a partner's ID.
 	Partners PartnerReader
+	// Maps reads strategy maps; without it, the issue page lists the
+	// objectives that have measures instead of drawing the map.
 	Maps     domain.StrategyMapReader
 	Funding  domain.FundingReader
 	Activity domain.ActivityReader
-	// DrawMap draws a strategy map as SVG (package charts); without it, the
-	// issue page lists the map's objectives by perspective.
-	DrawMap func(domain.StrategyMap) string
 	// Logger receives internal errors; default slog.Default().
 	Logger *slog.Logger
 	// AfterWait bounds how long a page shown after a form waits for the read
