@@ -192,10 +192,11 @@ func jsonType(e *json.UnmarshalTypeError) string {
 	switch e.Type.Kind() {
 	case reflect.String:
 		return "a string"
-	case reflect.Float32, reflect.Float64, reflect.Int, reflect.Int8, reflect.Int16,
-		reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16,
-		reflect.Uint32, reflect.Uint64:
-		return "a number"
+	case reflect.Float32, reflect.Float64:
+		return "a number within range"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number within range"
 	case reflect.Bool:
 		return "true or false"
 	}
