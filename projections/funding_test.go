@@ -322,22 +322,25 @@ func TestFunding(t *testing.T) {
 	})
 }
 
-// TestFundingIsExact adds amounts a float64 cannot hold: a pledge of 2^53+1
-// cents and many of one cent. A float sum would lose every odd cent.
+// TestFundingIsExact adds up more than a float64 holds to the cent: ten
+// pledges of the largest amount the domain takes (10^15 cents) pass 2^53, where
+// a float sum would lose each of the many one-cent pledges that follow.
 func TestFundingIsExact(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	issue := e.issue("Graduation")
 	funder := e.partner("Community Trust", domain.Foundation)
-	const big, small = int64(1<<53 + 1), 300
-	e.commit(funder, issue, uuid.Nil, domain.FundingCommitment, cents(big), "USD", "2024")
+	const large, bigOnes, small = int64(1_000_000_000_000_000), 10, 300
+	for range bigOnes {
+		e.commit(funder, issue, uuid.Nil, domain.FundingCommitment, cents(large), "USD", "2024")
+	}
 	for range small {
 		e.commit(funder, issue, uuid.Nil, domain.FundingCommitment, cents(1), "USD", "2024")
 	}
 	e.projectModel(NewFunding(""))
 
 	total := line(t, e.funding(domain.FundingFilter{}).Totals, domain.TotalKey, "USD")
-	want(t, total, big+small, 0, small+1, 0)
+	want(t, total, bigOnes*large+small, 0, bigOnes+small, 0)
 }
 
 // TestFundingFollowsRenames: a renamed objective shows its new title.
