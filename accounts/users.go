@@ -145,7 +145,8 @@ func checkPerson(email string, role domain.Role, partnerID *uuid.UUID) (string, 
 	switch {
 	case email == "":
 		add("email", "is required")
-	case !ok || local == "" || !strings.Contains(host, ".") || strings.ContainsAny(email, " \t<>,;"):
+	case !ok || local == "" || !strings.Contains(host, ".") ||
+		strings.ContainsAny(email, " \t<>,;"):
 		add("email", fmt.Sprintf("%q is not an email address such as ana@example.org", email))
 	case len(email) > 254:
 		add("email", "must be at most 254 characters")

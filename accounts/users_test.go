@@ -96,7 +96,8 @@ func TestUsers(t *testing.T) {
 		name, field string
 		user        accounts.NewUser
 	}{
-		{"no address", "email", accounts.NewUser{Password: "long enough!", Role: domain.RoleViewer}},
+		{"no address", "email",
+			accounts.NewUser{Password: "long enough!", Role: domain.RoleViewer}},
 		{"not an address", "email", accounts.NewUser{Email: "ana", Password: "long enough!",
 			Role: domain.RoleViewer}},
 		{"short password", "password", accounts.NewUser{Email: "b@example.org",

@@ -67,11 +67,13 @@ func TestForms(t *testing.T) {
 		u := s.editor
 		u.csrf = ""
 		r := f.post(u, report, "period", "2026", "value", "81")
-		if r.status != http.StatusForbidden || !strings.Contains(text(r.body), "did not come from") {
+		if r.status != http.StatusForbidden ||
+			!strings.Contains(text(r.body), "did not come from") {
 			t.Errorf("status %d, page says: %s; want 403", r.status, text(r.body))
 		}
 		u.csrf = "forged"
-		if r := f.post(u, report, "period", "2026", "value", "81"); r.status != http.StatusForbidden {
+		r = f.post(u, report, "period", "2026", "value", "81")
+		if r.status != http.StatusForbidden {
 			t.Errorf("a forged token: status %d, want 403", r.status)
 		}
 		if f.last() != before {
@@ -202,7 +204,8 @@ func TestInvitation(t *testing.T) {
 	if r.status != http.StatusCreated {
 		t.Fatalf("invite: status %d, page says: %s", r.status, text(r.body))
 	}
-	link := regexp.MustCompile(`value="(http://[^"]+/invitations/[^"]+)"`).FindStringSubmatch(r.body)
+	link := regexp.MustCompile(`value="(http://[^"]+/invitations/[^"]+)"`).
+		FindStringSubmatch(r.body)
 	if link == nil {
 		t.Fatalf("no invitation link on the page:\n%s", r.body)
 	}

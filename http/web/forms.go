@@ -394,7 +394,8 @@ func (h *Handler) measureForm() formSpec {
 					{"performance", "performance measure (a program's own work)"}}},
 				{Name: "question", Label: "Question it answers", Type: "select", Optional: true,
 					Options: []option{{"", "(none: a population indicator)"},
-						{"how_much", "How much did we do?"}, {"how_well", "How well did we do it?"},
+						{"how_much", "How much did we do?"},
+						{"how_well", "How well did we do it?"},
 						{"better_off", "Is anyone better off?"}}},
 				owner,
 				{Name: "baseline_period", Label: "Baseline period", Type: "text", Optional: true},
@@ -546,8 +547,8 @@ func (h *Handler) objectiveForm() formSpec {
 		},
 		run: func(r *request, f *form) (domain.Result, string, string, error) {
 			res, err := h.cfg.Commands.DefineObjective(r.Request().Context(), r.meta(f.Key),
-				domain.DefineObjective{IssueID: r.Param("id"), Perspective: f.Values["perspective"],
-					Title: f.Values["title"]})
+				domain.DefineObjective{IssueID: r.Param("id"),
+					Perspective: f.Values["perspective"], Title: f.Values["title"]})
 			next := "/objectives/" + res.Event.AggregateID.String() + "/measures/new?objective=" +
 				url.QueryEscape(f.Values["title"])
 			return res, next, "objective", err

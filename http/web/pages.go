@@ -96,7 +96,9 @@ func (h *Handler) recentActivity(ctx context.Context, issues []uuid.UUID,
 		}
 		all = append(all, page.Items...)
 	}
-	slices.SortFunc(all, func(a, b domain.Activity) int { return cmp.Compare(b.Sequence, a.Sequence) })
+	slices.SortFunc(all, func(a, b domain.Activity) int {
+		return cmp.Compare(b.Sequence, a.Sequence)
+	})
 	return all[:min(n, len(all))], nil
 }
 

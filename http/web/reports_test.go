@@ -26,9 +26,10 @@ func (m fakeMaps) StrategyMap(_ context.Context, issue uuid.UUID) (domain.Strate
 	return domain.StrategyMap{
 		Issue: domain.IssueSummary{ID: issue, Title: "Graduation"},
 		Bands: []domain.MapBand{
-			{Perspective: domain.Results, Label: "Community results", Objectives: []domain.MapObjective{
-				{ID: m.s.ready, Title: "Students graduate", Status: domain.OffTrack,
-					Measures: []domain.MapMeasure{{ID: m.s.graduation, Name: "Graduation rate"}}}}},
+			{Perspective: domain.Results, Label: "Community results",
+				Objectives: []domain.MapObjective{{ID: m.s.ready, Title: "Students graduate",
+					Status: domain.OffTrack, Measures: []domain.MapMeasure{
+						{ID: m.s.graduation, Name: "Graduation rate"}}}}},
 			{Perspective: domain.Processes, Label: "Processes", Objectives: []domain.MapObjective{
 				{ID: m.s.attend, Title: "Students attend", Status: domain.NoData},
 				{ID: uuid.New(), Title: "Families engaged"}}},
@@ -134,7 +135,8 @@ func TestReports(t *testing.T) {
 			t.Fatalf("no link to older changes:\n%s", text(r.body))
 		}
 		next := f.get(s.viewer, html.UnescapeString(older[1]))
-		if next.status != http.StatusOK || !strings.Contains(text(next.body), "Launched the issue Graduation") {
+		if next.status != http.StatusOK ||
+			!strings.Contains(text(next.body), "Launched the issue Graduation") {
 			t.Errorf("the older page: status %d, says %s", next.status, text(next.body))
 		}
 	})

@@ -98,16 +98,21 @@ func TestRolesAndActions(t *testing.T) {
 	actions := []action{
 		{"report progress on the district's measure",
 			"/measures/" + s.graduation.String() + "/progress/new",
-			func(n int) []string { return []string{"period", fmt.Sprint(2015 + n), "value", "80"} },
+			func(n int) []string {
+				return []string{"period", fmt.Sprint(2015 + n), "value", "80"}
+			},
 			everyWriter},
 		{"correct the district's value",
 			"/measures/" + s.graduation.String() + "/corrections/new",
 			func(n int) []string {
-				return []string{"period", "2014", "value", fmt.Sprint(78 + n), "reason", "restated"}
+				return []string{"period", "2014", "value", fmt.Sprint(78 + n),
+					"reason", "restated"}
 			}, everyWriter},
 		{"set the district's target",
 			"/measures/" + s.graduation.String() + "/targets/new",
-			func(n int) []string { return []string{"period", fmt.Sprint(2030 + n), "value", "85"} },
+			func(n int) []string {
+				return []string{"period", fmt.Sprint(2030 + n), "value", "85"}
+			},
 			everyWriter},
 		{"define a measure under a shared objective",
 			"/objectives/" + s.ready.String() + "/measures/new",
@@ -127,7 +132,8 @@ func TestRolesAndActions(t *testing.T) {
 			[]string{"admin"}},
 		{"define an objective", "/issues/" + s.issue.String() + "/objectives/new",
 			func(n int) []string {
-				return []string{"perspective", "resources", "title", fmt.Sprintf("Objective %d", n)}
+				return []string{"perspective", "resources",
+					"title", fmt.Sprintf("Objective %d", n)}
 			}, []string{"admin"}},
 		{"link objectives", "/issues/" + s.issue.String() + "/links/new",
 			func(int) []string {

@@ -30,8 +30,9 @@ import (
 
 // fixture is one UI under test on real infrastructure: the command service on
 // its own embedded JetStream, the scorecard, funding and activity projectors
-// and their readers on a fresh PostgreSQL database, real accounts, all served over HTTP on 127.0.0.1
-// together with the JSON API, as "backbone serve" mounts them.
+// and their readers on a fresh PostgreSQL database, real accounts, all served
+// over HTTP on 127.0.0.1 together with the JSON API, as "backbone serve" mounts
+// them.
 type fixture struct {
 	t        *testing.T
 	ctx      context.Context
