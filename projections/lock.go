@@ -170,8 +170,16 @@ func (l *sessionLock) check(ctx context.Context, timeout time.Duration) error {
 	return l.conn.Ping(ctx)
 }
 
-// release ends the lock's session, which releases the lock.
-func (l *sessionLock) release() { closeConn(l.conn) }
+// release unlocks, so that a standby sees the lock free at once, and ends the
+// lock's session, which would release it anyway.
+func (l *sessionLock) release() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if !l.conn.IsClosed() {
+		_, _ = l.conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, l.id)
+	}
+	closeConn(l.conn)
+}
 
 func closeConn(conn *pgx.Conn) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -597,16 +597,21 @@ func TestProjectorPassesAHoleInTheStream(t *testing.T) {
 	}
 }
 
-// failing fails every batch that holds the event at sequence bad, while broken.
+// failing fails every batch that holds the event at sequence bad, while
+// broken, with err or else "cannot apply this event".
 type failing struct {
 	Projection
 	bad    uint64
+	err    error
 	broken atomic.Bool
 }
 
 func (p *failing) Apply(ctx context.Context, tx pgx.Tx, events []domain.Event) error {
 	for _, e := range events {
 		if e.Sequence == p.bad && p.broken.Load() {
+			if p.err != nil {
+				return p.err
+			}
 			return errors.New("cannot apply this event")
 		}
 	}
