@@ -62,6 +62,8 @@ type NewUser struct {
 }
 
 // AddUser stores a user with a bcrypt hash of its password.
+// TODO: users cannot yet change their password, be given another role or be
+// removed; an admin can only invite.
 // Errors: CodeInvalid (fields email, password, role, partner_id), CodeConflict
 // when the address is taken.
 func (s *Store) AddUser(ctx context.Context, n NewUser) (User, error) {

@@ -161,6 +161,7 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("the editor reports a value with the keyboard and sees it", func(t *testing.T) {
 		do(t, chromedp.Navigate(report), chromedp.WaitVisible(chromedp.CSS("#f-value")))
+		labelled(t, ctx)
 		period, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#f-period")))
 		if err != nil || period != "2026" {
 			t.Errorf("the period picker suggests %q (%v), want 2026", period, err)
@@ -223,8 +224,9 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("the editor makes a commitment and finds it on its home page", func(t *testing.T) {
 		do(t, chromedp.Navigate(f.url+"/commitments/new?issue="+issue.String()),
-			chromedp.WaitVisible(chromedp.CSS("#f-description")),
-			chromedp.SetValue(chromedp.CSS("#f-kind"), "funding"),
+			chromedp.WaitVisible(chromedp.CSS("#f-description")))
+		labelled(t, ctx)
+		do(t, chromedp.SetValue(chromedp.CSS("#f-kind"), "funding"),
 			chromedp.SendKeys(chromedp.CSS("#f-description"), "Graduation coaches in every "+
 				"high school"),
 			chromedp.SendKeys(chromedp.CSS("#f-amount"), "150,000"),
@@ -252,5 +254,22 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	}
 	if err := os.WriteFile(filepath.Join(artifactsDir, name), shot, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// labelled fails the test if the page has a visible form control without a
+// label, or a control that the keyboard cannot reach.
+func labelled(t *testing.T, ctx context.Context) {
+	t.Helper()
+	bad, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`
+		[...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+			.filter(el => !el.hidden && el.tabIndex < 0 ||
+				el.tagName !== 'BUTTON' && !el.hidden && el.labels.length === 0)
+			.map(el => el.outerHTML)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, el := range bad {
+		t.Errorf("a control without a label or out of the keyboard's reach: %s", el)
 	}
 }

@@ -295,6 +295,8 @@ func safeNext(next string) string {
 
 // clientAddress is the address a request came from, for throttling. It does
 // not trust forwarding headers, which a client can forge.
+// TODO: behind a reverse proxy every client has the proxy's address, so the
+// per-client limit (accounts.MaxClientFailures) is shared by all users.
 func clientAddress(req *http.Request) string {
 	host, _, err := net.SplitHostPort(req.RemoteAddr)
 	if err != nil {
