@@ -5,7 +5,6 @@
 package http
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -34,6 +33,10 @@ type Config struct {
 	// StrategyMaps draws issues' strategy maps; without it, the strategy-map
 	// routes answer 404 "not available".
 	StrategyMaps domain.StrategyMapReader
+	// Operations reports the projectors and whether the database and the event
+	// store answer (status.go); without it, /api/v1/status and /metrics answer
+	// 404 "not available" and /readyz asks only the read model.
+	Operations domain.Operations
 	// Logger receives one line per request and each internal error; default
 	// slog.Default().
 	Logger *slog.Logger
@@ -54,6 +57,7 @@ type Server struct {
 	funding   domain.FundingReader
 	activity  domain.ActivityReader
 	maps      domain.StrategyMapReader
+	ops       domain.Operations
 	auth      domain.Authenticator
 	log       *slog.Logger
 	afterWait time.Duration
@@ -63,6 +67,13 @@ var _ http.Handler = (*Server)(nil)
 
 // New returns a Server with every route of the JSON API.
 func New(cfg Config) *Server {
+	s := newServer(cfg)
+	s.routes()
+	return s
+}
+
+// newServer returns a Server without routes.
+func newServer(cfg Config) *Server {
 	s := &Server{
 		echo:      echo.New(),
 		commands:  cfg.Commands,
@@ -70,6 +81,7 @@ func New(cfg Config) *Server {
 		funding:   cfg.Funding,
 		activity:  cfg.Activity,
 		maps:      cfg.StrategyMaps,
+		ops:       cfg.Operations,
 		auth:      cfg.Auth,
 		log:       cfg.Logger,
 		afterWait: cfg.AfterWait,
@@ -89,7 +101,6 @@ func New(cfg Config) *Server {
 		DisableErrorHandler: true,
 		LogErrorFunc:        panicked,
 	}))
-	s.routes()
 	return s
 }
 
@@ -104,8 +115,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) routes() {
-	s.echo.GET("/livez", s.live)
-	s.echo.GET("/readyz", s.ready)
+	s.operationsRoutes()
 
 	api := s.echo.Group("/api/v1")
 	api.POST("/partners", command(s, s.commands.RegisterPartner, nil,
@@ -160,24 +170,6 @@ func (s *Server) routes() {
 	api.GET("/partners/:id/scorecard", s.partnerScorecard)
 	api.GET("/issues/:id/strategy-map", s.strategyMap)
 	api.GET("/issues/:id/strategy-map.svg", s.strategyMapSVG)
-}
-
-// live answers 200 while the process serves requests at all.
-func (s *Server) live(c echo.Context) error {
-	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
-}
-
-// ready answers 200 when the read model answers, so a load balancer sends
-// traffic only to an instance that can serve reads.
-func (s *Server) ready(c echo.Context) error {
-	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
-	defer cancel()
-	pos, err := s.reads.Position(ctx)
-	if err != nil {
-		s.log.Warn("not ready: read model position", "err", err)
-		return domain.Errorf(domain.CodeUnavailable, "the read model is not reachable")
-	}
-	return c.JSON(http.StatusOK, map[string]any{"status": "ready", "position": pos})
 }
 
 // logRequests writes one line per request, after the response is written. It is
