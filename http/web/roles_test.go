@@ -53,6 +53,7 @@ func newScene(f *fixture) scene {
 	s.viewer = f.addUser("viewer@example.org", domain.RoleViewer, &s.district)
 	s.roles = []roleCase{{"admin", s.admin}, {"own editor", s.editor},
 		{"other editor", s.other}, {"analyst", s.analyst}, {"viewer", s.viewer}}
+	f.waitForReads(f.last())
 	return s
 }
 

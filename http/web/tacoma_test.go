@@ -2,7 +2,7 @@ package web_test
 
 import (
 	"path/filepath"
-	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -27,11 +27,20 @@ func (f *fixture) loadTacoma() {
 	f.waitForReads(seq)
 }
 
-// waitForReads waits until the scorecard has applied seq.
+// waitForReads waits until every read model has applied seq.
 func (f *fixture) waitForReads(seq uint64) {
 	f.t.Helper()
-	r := f.get(user{}, "/api/v1/issues?after="+strconv.FormatUint(seq, 10))
-	if r.status != 200 {
-		f.t.Fatalf("the read model did not reach %d: status %d", seq, r.status)
+	deadline := time.Now().Add(30 * time.Second)
+	for _, position := range f.positions {
+		for {
+			pos, err := position(f.ctx)
+			if err == nil && pos >= seq {
+				break
+			}
+			if time.Now().After(deadline) {
+				f.t.Fatalf("the read models did not reach %d within 30s (%d, %v)", seq, pos, err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 }

@@ -41,6 +41,8 @@ type fixture struct {
 	pool     *pgxpool.Pool
 	accounts *accounts.Store
 	commands *domain.Commands
+	// positions are the read models' positions, for waitForReads.
+	positions []func(context.Context) (uint64, error)
 }
 
 // options tweak a fixture's UI configuration.
@@ -80,11 +82,13 @@ func newFixture(t *testing.T, opts ...options) *fixture {
 		commands: &domain.Commands{Store: store}}
 	reads := projections.NewReader(pool, projections.ScorecardSchema)
 	server := api.New(api.Config{Commands: f.commands, Reads: reads, Auth: acc, Logger: log})
+	funding := projections.NewFundingReader(pool, projections.FundingSchema)
+	activity := projections.NewActivityReader(pool, projections.ActivitySchema)
+	f.positions = append(f.positions, reads.Position, funding.Position, activity.Position)
 	cfg := web.Config{Commands: f.commands, Reads: reads, Accounts: acc,
 		Partners: partnerReader{pool}, Logger: log, AfterWait: 10 * time.Second,
-		Funding:  projections.NewFundingReader(pool, projections.FundingSchema),
-		Activity: projections.NewActivityReader(pool, projections.ActivitySchema),
-		Now:      func() time.Time { return time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC) }}
+		Funding: funding, Activity: activity,
+		Now: func() time.Time { return time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC) }}
 	for _, o := range opts {
 		o(&cfg)
 	}
