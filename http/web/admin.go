@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -96,11 +97,15 @@ func (h *Handler) invite(r *request) error {
 	if err != nil {
 		return h.render(r, statusOf(err), "users", "Users", d)
 	}
-	d.Link, d.Invitation = baseURL(r)+"/invitations/"+token, inv
+	d.Link, d.Invitation = h.baseURL(r)+"/invitations/"+token, inv
 	return h.render(r, http.StatusCreated, "users", "Users", d)
 }
 
-// baseURL is the address this request reached the server at.
-func baseURL(r *request) string {
+// baseURL is the address people reach the UI at: the configured one, else
+// the one this request arrived at.
+func (h *Handler) baseURL(r *request) string {
+	if h.cfg.BaseURL != "" {
+		return strings.TrimRight(h.cfg.BaseURL, "/")
+	}
 	return r.Scheme() + "://" + r.Request().Host
 }

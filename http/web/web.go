@@ -58,6 +58,10 @@ type Config struct {
 	// AfterWait bounds how long a page shown after a form waits for the read
 	// model to reach the form's event; default 5s.
 	AfterWait time.Duration
+	// BaseURL is the address people reach the UI at, such as
+	// "https://backbone.example.org", for invitation links; default: the
+	// address each request arrived at.
+	BaseURL string
 	// SecureCookies marks cookies Secure even when the request did not arrive
 	// over TLS, for a server behind a TLS-terminating proxy.
 	SecureCookies bool
