@@ -46,6 +46,15 @@ func NewService(pool *pgxpool.Pool, js jetstream.JetStream, stream string, names
 	return s, nil
 }
 
+// Names lists the read models of the Service.
+func (s *Service) Names() []string {
+	names := make([]string, len(s.projectors))
+	for i, p := range s.projectors {
+		names[i] = p.projection.Name()
+	}
+	return names
+}
+
 // Migrate creates or updates the schema of every read model of the Service.
 func (s *Service) Migrate(ctx context.Context) error {
 	for _, p := range s.projectors {

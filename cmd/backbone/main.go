@@ -18,6 +18,9 @@ const usage = `backbone: the digital backbone of a Collective Impact effort
 Usage:
   backbone serve [flags]        run the API and the projectors (embedded NATS by default)
   backbone import [flags] DIR   load a dataset directory through a running server's API
+  backbone project [flags] [NAME...]
+                                run the projectors of some or all read models, without the API
+  backbone rebuild [flags] NAME rebuild a read model beside the live one, then switch it in
   backbone help                 show this help
 
 Run "backbone COMMAND -h" for a command's flags.
@@ -37,6 +40,10 @@ func main() {
 		err = serve(ctx, args)
 	case "import":
 		err = importCommand(ctx, args)
+	case "project":
+		err = project(ctx, args)
+	case "rebuild":
+		err = rebuildCommand(ctx, args)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 	default:

@@ -35,6 +35,8 @@ type serveConfig struct {
 	replicas    int
 	projectors  bool
 	adminToken  string
+	natsListen  string
+	onPoison    projections.PoisonPolicy
 }
 
 func serveFlags(args []string) (serveConfig, error) {
@@ -53,7 +55,15 @@ func serveFlags(args []string) (serveConfig, error) {
 		"embedded JetStream fsyncs every write before acknowledging it (BACKBONE_SYNC_ALWAYS)")
 	fs.IntVar(&c.replicas, "replicas", 1, "stream replicas on a NATS cluster")
 	fs.BoolVar(&c.projectors, "projectors", true, "run the projectors in this process")
+	fs.StringVar(&c.natsListen, "nats-listen", env("BACKBONE_NATS_LISTEN", ""),
+		"the embedded NATS also serves clients here, such as \"backbone project\" "+
+			"processes (BACKBONE_NATS_LISTEN)")
+	onPoison := poisonFlag(fs)
 	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	var err error
+	if c.onPoison, err = projections.ParsePoisonPolicy(*onPoison); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
@@ -89,9 +99,6 @@ func serve(ctx context.Context, args []string) error {
 		fmt.Fprintf(os.Stderr, "\nGenerated the admin token (shown once; keep it safe):\n\n"+
 			"    %s\n\nSet BACKBONE_ADMIN_TOKEN to choose your own.\n\n", generated)
 	}
-	if err := projections.Migrate(ctx, pool, projections.ScorecardSchema); err != nil {
-		return err
-	}
 
 	nc, closeNATS, err := connectNATS(cfg, log)
 	if err != nil {
@@ -102,12 +109,19 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	projectors, err := projectorService(ctx, pool, store.JetStream(), store.StreamName(),
+		nil, cfg.onPoison, log)
+	if err != nil {
+		return err
+	}
 
 	api := bbhttp.New(bbhttp.Config{
 		Commands: &domain.Commands{Store: store},
 		Reads:    projections.NewReader(pool, projections.ScorecardSchema),
 		Auth:     acc,
 		Logger:   log,
+		// Status and metrics of every projector, wherever it runs (project.go).
+		Operations: projectors,
 	})
 	ln, err := net.Listen("tcp", cfg.httpAddr)
 	if err != nil {
@@ -132,10 +146,9 @@ func serve(ctx context.Context, args []string) error {
 		}
 	})
 	if cfg.projectors {
-		p := projections.NewScorecardProjector(pool, store.JetStream(), store.StreamName(), log)
 		wg.Go(func() {
-			if err := p.Run(runCtx); err != nil {
-				errs <- fmt.Errorf("scorecard projector: %w", err)
+			if err := runProjectors(runCtx, projectors); err != nil {
+				errs <- fmt.Errorf("projectors: %w", err)
 			}
 		})
 	}
@@ -188,7 +201,7 @@ func connectNATS(cfg serveConfig, log *slog.Logger) (*nats.Conn, func(), error) 
 	}
 	dir := filepath.Join(cfg.data, "jetstream")
 	srv, err := eventstore.StartEmbedded(eventstore.EmbeddedConfig{
-		Dir: dir, SyncAlways: cfg.syncAlways})
+		Dir: dir, SyncAlways: cfg.syncAlways, Listen: cfg.natsListen})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -197,7 +210,8 @@ func connectNATS(cfg serveConfig, log *slog.Logger) (*nats.Conn, func(), error) 
 		srv.Shutdown()
 		return nil, nil, err
 	}
-	log.Info("embedded NATS JetStream started", "dir", dir, "sync_always", cfg.syncAlways)
+	log.Info("embedded NATS JetStream started", "dir", dir, "sync_always", cfg.syncAlways,
+		"client_url", srv.ClientURL())
 	return nc, func() {
 		closeConn(nc)
 		srv.Shutdown()
