@@ -110,10 +110,11 @@ type Projector struct {
 
 	// narrowUntil is the last sequence of a batch that failed: up to it the
 	// projector applies one event at a time, so that those before the event at
-	// fault are applied and the event at fault is known. Only Run touches it.
+	// fault are applied and the event at fault is known. Only the goroutine
+	// that runs the projector touches it.
 	narrowUntil uint64
-	// strikes counts the failures in a row of the event at fault. Only Run
-	// touches it.
+	// strikes counts the failures in a row of the event at fault; the same
+	// goroutine alone touches it.
 	strikes strikes
 
 	// ack acknowledges m and every message before it; tests replace it.
