@@ -116,6 +116,7 @@ func TestBrowser(t *testing.T) {
 		do(t, chromedp.SendKeys(chromedp.CSS("#f-password"), password),
 			chromedp.Click(chromedp.CSS("main button[type=submit]")),
 			chromedp.WaitVisible(chromedp.CSS("#my-measures")))
+		screenshot(t, ctx, "home.png")
 		home := textOf(t, "main")
 		for _, want := range []string{"Tacoma Public Schools", "Four-year (on-time) high " +
 			"school graduation rate", "2026 not reported yet"} {
@@ -132,6 +133,7 @@ func TestBrowser(t *testing.T) {
 			chromedp.SendKeys(chromedp.CSS("#f-note"), "Class of 2026"),
 			chromedp.Click(chromedp.CSS("main button[type=submit]")),
 			chromedp.WaitVisible(chromedp.CSS("#e-value")))
+		screenshot(t, ctx, "form-error.png")
 		if got := textOf(t, "#e-value"); !strings.Contains(got, "is not a number") {
 			t.Errorf("error beside the value: %q", got)
 		}
