@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"encoding/csv"
 	"fmt"
 	"html"
@@ -10,37 +9,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/uuid"
-
 	"github.com/backbone-ci/backbone/domain"
 	"github.com/backbone-ci/backbone/http/web"
 )
 
-// The strategy map's read model is being built beside this package; until its
-// reader exists, this double stands in for it so that the issue page's map is
-// tested.
-// TODO: replace the double with the projections' reader once it lands.
-type fakeMaps struct{ s *scene }
-
-func (m fakeMaps) StrategyMap(_ context.Context, issue uuid.UUID) (domain.StrategyMap, error) {
-	return domain.StrategyMap{
-		Issue: domain.IssueSummary{ID: issue, Title: "Graduation"},
-		Bands: []domain.MapBand{
-			{Perspective: domain.Results, Label: "Community results",
-				Objectives: []domain.MapObjective{{ID: m.s.ready, Title: "Students graduate",
-					Status: domain.OffTrack, Measures: []domain.MapMeasure{
-						{ID: m.s.graduation, Name: "Graduation rate"}}}}},
-			{Perspective: domain.Processes, Label: "Processes", Objectives: []domain.MapObjective{
-				{ID: m.s.attend, Title: "Students attend", Status: domain.NoData},
-				{ID: uuid.New(), Title: "Families engaged"}}},
-		},
-		Links: []domain.MapLink{{CauseID: m.s.attend, EffectID: m.s.ready}},
-	}, nil
-}
-
 func TestReportsNotYetAvailable(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, func(c *web.Config) { c.Funding, c.Activity = nil, nil })
+	f := newFixture(t, func(c *web.Config) { c.Funding, c.Activity, c.Maps = nil, nil, nil })
 	s := newScene(f)
 	for path, want := range map[string]string{
 		"/funding":                    "The funding report is not available yet",
@@ -60,11 +35,8 @@ func TestReportsNotYetAvailable(t *testing.T) {
 
 func TestReports(t *testing.T) {
 	t.Parallel()
-	var s scene
-	f := newFixture(t, func(c *web.Config) {
-		c.Maps = fakeMaps{&s}
-	})
-	s = newScene(f)
+	f := newFixture(t)
+	s := newScene(f)
 	commit := func(u user, pairs ...string) {
 		t.Helper()
 		r := f.post(u, "/commitments/new", append([]string{"issue_id", s.issue.String()},
@@ -141,19 +113,30 @@ func TestReports(t *testing.T) {
 		}
 	})
 
-	t.Run("the issue shows the map and its objectives", func(t *testing.T) {
-		r := f.get(s.viewer, "/issues/"+s.issue.String())
+	t.Run("the issue shows the map, every objective and its links", func(t *testing.T) {
+		r := f.post(s.admin, "/issues/"+s.issue.String()+"/objectives/new",
+			"perspective", "stakeholders", "title", "Families engaged")
+		if r.status != http.StatusSeeOther {
+			t.Fatalf("define an objective: status %d", r.status)
+		}
+		r = f.post(s.admin, "/issues/"+s.issue.String()+"/links/new",
+			"cause_objective_id", s.attend.String(), "effect_objective_id", s.ready.String())
+		r = f.get(s.viewer, r.header.Get("Location"))
 		link := `href="/issues/` + s.issue.String() + `#objective-` + s.ready.String() + `"`
 		if !strings.Contains(r.body, `aria-labelledby="smap-title smap-desc"`) ||
 			!strings.Contains(r.body, link) {
 			t.Errorf("the map picture or its link to an objective is missing:\n%s", r.body)
 		}
 		page := text(r.body)
-		for _, want := range []string{"Community results", "Families engaged",
-			"drives: Students graduate", "✖ Off track"} {
+		for _, want := range []string{"Stakeholders", "Families engaged",
+			"drives: Students graduate"} {
 			if !strings.Contains(page, want) {
 				t.Errorf("the issue page lacks %q:\n%s", want, page)
 			}
+		}
+		form := f.get(s.admin, "/issues/"+s.issue.String()+"/links/new")
+		if !strings.Contains(form.body, ">Families engaged</option>") {
+			t.Error("the link form does not offer an objective without measures")
 		}
 	})
 

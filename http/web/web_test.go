@@ -29,8 +29,8 @@ import (
 )
 
 // fixture is one UI under test on real infrastructure: the command service on
-// its own embedded JetStream, the scorecard, funding and activity projectors
-// and their readers on a fresh PostgreSQL database, real accounts, all served
+// its own embedded JetStream, the scorecard (with strategy maps), funding and
+// activity projectors and their readers on a fresh PostgreSQL database, real accounts, all served
 // over HTTP on 127.0.0.1 together with the JSON API, as "backbone serve" mounts
 // them.
 type fixture struct {
@@ -87,7 +87,7 @@ func newFixture(t *testing.T, opts ...options) *fixture {
 	f.positions = append(f.positions, reads.Position, funding.Position, activity.Position)
 	cfg := web.Config{Commands: f.commands, Reads: reads, Accounts: acc,
 		Partners: partnerReader{pool}, Logger: log, AfterWait: 10 * time.Second,
-		Funding: funding, Activity: activity,
+		Funding: funding, Activity: activity, Maps: reads,
 		Now: func() time.Time { return time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC) }}
 	for _, o := range opts {
 		o(&cfg)
