@@ -91,6 +91,8 @@ type formPage struct {
 	Action, Submit, Intro string
 	Fields                []field
 	Form                  *form
+	// Summary lists the fields in error, to link to them from the top.
+	Summary []field
 	// Other lists errors of fields this form does not show.
 	Other []string
 }
@@ -135,14 +137,17 @@ func (s formSpec) render(r *request, f *form, fresh bool, status int) error {
 	if err != nil {
 		return err
 	}
+	p := formPage{Action: r.Request().URL.Path, Submit: s.submit, Intro: intro, Form: f}
 	shown := map[string]bool{}
 	for i := range fields {
 		shown[fields[i].Name] = true
 		fields[i].Value = f.Values[fields[i].Name]
 		fields[i].Error = f.Errors[fields[i].Name]
+		if fields[i].Error != "" {
+			p.Summary = append(p.Summary, fields[i])
+		}
 	}
-	p := formPage{Action: r.Request().URL.Path, Submit: s.submit, Intro: intro,
-		Fields: fields, Form: f}
+	p.Fields = fields
 	for name, reason := range f.Errors {
 		if !shown[name] {
 			p.Other = append(p.Other, humanize(name)+": "+reason)
