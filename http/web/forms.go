@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -153,6 +154,7 @@ func (s formSpec) render(r *request, f *form, fresh bool, status int) error {
 			p.Other = append(p.Other, humanize(name)+": "+reason)
 		}
 	}
+	slices.Sort(p.Other)
 	return r.h.render(r, status, "form", s.title, p)
 }
 
