@@ -21,6 +21,7 @@ Usage:
   backbone project [flags] [NAME...]
                                 run the projectors of some or all read models, without the API
   backbone rebuild [flags] NAME rebuild a read model beside the live one, then switch it in
+  backbone bench [flags]        time a rebuild of every read model on generated events
   backbone help                 show this help
 
 Run "backbone COMMAND -h" for a command's flags.
@@ -44,6 +45,8 @@ func main() {
 		err = project(ctx, args)
 	case "rebuild":
 		err = rebuildCommand(ctx, args)
+	case "bench":
+		err = benchCommand(ctx, args)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 	default:
