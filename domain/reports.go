@@ -315,3 +315,9 @@ type Poison struct {
 	At        time.Time `json:"at"`
 	Parked    bool      `json:"parked"`
 }
+
+// PartnerReader lists partners.
+type PartnerReader interface {
+	// Partners returns every partner, by name.
+	Partners(ctx context.Context) ([]PartnerSummary, error)
+}

@@ -22,6 +22,8 @@ Usage:
                                 run the projectors of some or all read models, without the API
   backbone rebuild [flags] NAME rebuild a read model beside the live one, then switch it in
   backbone bench [flags]        time a rebuild of every read model on generated events
+  backbone user add [flags] EMAIL
+                                add a web UI user (the first admin), or print an invitation
   backbone help                 show this help
 
 Run "backbone COMMAND -h" for a command's flags.
@@ -47,6 +49,8 @@ func main() {
 		err = rebuildCommand(ctx, args)
 	case "bench":
 		err = benchCommand(ctx, args)
+	case "user":
+		err = userCommand(ctx, args)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 	default:

@@ -13,12 +13,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 
 	"github.com/backbone-ci/backbone/accounts"
 	"github.com/backbone-ci/backbone/domain"
 	"github.com/backbone-ci/backbone/eventstore"
 	bbhttp "github.com/backbone-ci/backbone/http"
+	"github.com/backbone-ci/backbone/http/web"
 	"github.com/backbone-ci/backbone/projections"
 )
 
@@ -35,8 +37,11 @@ type serveConfig struct {
 	replicas    int
 	projectors  bool
 	adminToken  string
-	natsListen  string
-	onPoison    projections.PoisonPolicy
+	// baseURL and secureCookies serve the web UI behind a TLS proxy.
+	baseURL       string
+	secureCookies bool
+	natsListen    string
+	onPoison      projections.PoisonPolicy
 }
 
 func serveFlags(args []string) (serveConfig, error) {
@@ -70,6 +75,8 @@ func serveFlags(args []string) (serveConfig, error) {
 		return c, fmt.Errorf("serve takes no arguments, got %q", fs.Args())
 	}
 	c.adminToken = os.Getenv("BACKBONE_ADMIN_TOKEN")
+	c.baseURL = os.Getenv("BACKBONE_BASE_URL")
+	c.secureCookies = os.Getenv("BACKBONE_SECURE_COOKIES") == "true"
 	return c, nil
 }
 
@@ -115,14 +122,10 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 
-	api := bbhttp.New(bbhttp.Config{
-		Commands: &domain.Commands{Store: store},
-		Reads:    projections.NewReader(pool, projections.ScorecardSchema),
-		Auth:     acc,
-		Logger:   log,
-		// Status and metrics of every projector, wherever it runs (project.go).
-		Operations: projectors,
-	})
+	api, err := newAPI(cfg, pool, store, acc, projectors, log)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.httpAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.httpAddr, err)
@@ -175,6 +178,44 @@ func serve(ctx context.Context, args []string) error {
 	wg.Wait()
 	log.Info("stopped")
 	return err
+}
+
+// newAPI wires the JSON API and the web UI to the command service and to every
+// read model.
+func newAPI(cfg serveConfig, pool *pgxpool.Pool, store *eventstore.Store, acc *accounts.Store,
+	ops domain.Operations, log *slog.Logger) (*bbhttp.Server, error) {
+	commands := &domain.Commands{Store: store}
+	reads := projections.NewReader(pool, projections.ScorecardSchema)
+	funding := projections.NewFundingReader(pool, projections.FundingSchema)
+	activity := projections.NewActivityReader(pool, projections.ActivitySchema)
+	api := bbhttp.New(bbhttp.Config{
+		Commands:     commands,
+		Reads:        reads,
+		Auth:         acc,
+		Funding:      funding,
+		Activity:     activity,
+		StrategyMaps: reads,
+		Logger:       log,
+		// Status and metrics of every projector, wherever it runs (project.go).
+		Operations: ops,
+	})
+	ui, err := web.New(web.Config{
+		Commands:      commands,
+		Reads:         reads,
+		Accounts:      acc,
+		Partners:      reads,
+		Maps:          reads,
+		Funding:       funding,
+		Activity:      activity,
+		Logger:        log,
+		BaseURL:       cfg.baseURL,
+		SecureCookies: cfg.secureCookies,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ui.Mount(api.Echo())
+	return api, nil
 }
 
 // importOnStart imports a dataset through this server's own API with a token of

@@ -8,14 +8,12 @@
 package web
 
 import (
-	"context"
 	"embed"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/backbone-ci/backbone/accounts"
@@ -26,19 +24,11 @@ import (
 var files embed.FS
 
 // Partner is a partner as the forms offer it.
-type Partner struct {
-	ID   uuid.UUID
-	Name string
-	Kind domain.PartnerKind
-}
+type Partner = domain.PartnerSummary
 
 // PartnerReader lists every partner by name, for the forms that name one and
 // the filters of reports.
-// TODO: the read models offer no partner list yet; until projections.Reader
-// has one, cmd lists the scorecard's partners table itself.
-type PartnerReader interface {
-	Partners(ctx context.Context) ([]Partner, error)
-}
+type PartnerReader = domain.PartnerReader
 
 // Config is what the UI needs. Commands, Reads and Accounts are required; a
 // nil optional reader makes its page say that the view is not available yet.

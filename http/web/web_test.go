@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/crypto/bcrypt"
 
@@ -86,7 +85,7 @@ func newFixture(t *testing.T, opts ...options) *fixture {
 	activity := projections.NewActivityReader(pool, projections.ActivitySchema)
 	f.positions = append(f.positions, reads.Position, funding.Position, activity.Position)
 	cfg := web.Config{Commands: f.commands, Reads: reads, Accounts: acc,
-		Partners: partnerReader{pool}, Logger: log, AfterWait: 10 * time.Second,
+		Partners: reads, Logger: log, AfterWait: 10 * time.Second,
 		Funding: funding, Activity: activity, Maps: reads,
 		Now: func() time.Time { return time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC) }}
 	for _, o := range opts {
@@ -101,26 +100,6 @@ func newFixture(t *testing.T, opts ...options) *fixture {
 	t.Cleanup(hs.Close)
 	f.url = hs.URL
 	return f
-}
-
-// partnerReader lists partners from the scorecard read model's own table.
-// TODO: the projections reader has no Partners method yet; once it has, the
-// tests use it instead of this query.
-type partnerReader struct{ pool *pgxpool.Pool }
-
-func (p partnerReader) Partners(ctx context.Context) ([]web.Partner, error) {
-	rows, err := p.pool.Query(ctx,
-		`SELECT id, name, kind FROM scorecard.partners ORDER BY name, id`)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (web.Partner, error) {
-		var w web.Partner
-		var kind string
-		err := row.Scan(&w.ID, &w.Name, &kind)
-		w.Kind = domain.PartnerKind(kind)
-		return w, err
-	})
 }
 
 // trusted acts as an internal caller, to set the scene.
