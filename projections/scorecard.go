@@ -62,16 +62,14 @@ func (s *Scorecard) Migrations() fs.FS {
 }
 
 // Apply writes a batch of events with one pipelined batch of statements, then
-// brings where the touched measures stand up to date (refresh), with a fixed
-// number of statements whatever the number of events.
+// brings where the series they touched stand up to date (refresh), with a
+// fixed number of statements whatever the number of events.
 func (s *Scorecard) Apply(ctx context.Context, tx pgx.Tx, events []domain.Event) error {
 	b := &pgx.Batch{}
-	var touched []uuid.UUID
-	seen := map[uuid.UUID]bool{}
+	touched := newTouchedSeries()
 	for _, e := range events {
-		if s.queue(b, e) && !seen[e.AggregateID] {
-			seen[e.AggregateID] = true
-			touched = append(touched, e.AggregateID)
+		if s.queue(b, e) {
+			touched.add(e)
 		}
 	}
 	if b.Len() > 0 {
@@ -80,7 +78,7 @@ func (s *Scorecard) Apply(ctx context.Context, tx pgx.Tx, events []domain.Event)
 		}
 	}
 
-	if len(touched) == 0 {
+	if touched.empty() {
 		return nil
 	}
 	return s.refresh(ctx, tx, touched)
@@ -107,7 +105,7 @@ func (s *Scorecard) queue(b *pgx.Batch, e domain.Event) bool {
 	case domain.MeasureDefinedV1:
 		q(upsertMeasure, id, p.IssueID, p.ObjectiveID, p.Name, p.Unit, string(p.Polarity),
 			string(p.Kind), p.OwnerPartnerID, periodText(p.BaselinePeriod), p.BaselineValue,
-			string(p.Question), version, at)
+			string(p.Question), version, at, periodKey(p.BaselinePeriod))
 		return true
 	case domain.CommitmentMadeV1:
 		q(upsertCommitment, id, p.PartnerID, nilIfZero(p.IssueID), p.ObjectiveID, p.Pooled,
@@ -140,9 +138,6 @@ func (s *Scorecard) queue(b *pgx.Batch, e domain.Event) bool {
 	case domain.ProgressReportedV1:
 		q(upsertActual, id, p.Period.String(), p.Period.SortKey(), p.Disaggregation, p.Value,
 			p.ReportingPartnerID, p.Note, e.Source, e.Sequence)
-		if p.Disaggregation != "" {
-			q(insertDisaggregation, id, p.Disaggregation)
-		}
 	case domain.ProgressCorrectedV1:
 		q(correctActual, id, p.Period.String(), p.Disaggregation, p.Value, p.Reason, e.Sequence)
 	}
@@ -181,6 +176,14 @@ func periodText(p *domain.Period) *string {
 	return &s
 }
 
+func periodKey(p *domain.Period) *string {
+	if p == nil {
+		return nil
+	}
+	s := p.SortKey()
+	return &s
+}
+
 const upsertPartner = `
 INSERT INTO {schema}.partners (id, name, kind, version, updated_at)
 VALUES ($1, $2, $3, $4, $5)
@@ -211,15 +214,16 @@ ON CONFLICT (cause_id, effect_id) DO NOTHING`
 
 const upsertMeasure = `
 INSERT INTO {schema}.measures (id, issue_id, objective_id, name, unit, polarity, kind,
-    owner_partner_id, baseline_period, baseline_value, question, version, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+    owner_partner_id, baseline_period, baseline_value, question, version, updated_at,
+    baseline_period_key)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 ON CONFLICT (id) DO UPDATE SET issue_id = excluded.issue_id,
     objective_id = excluded.objective_id, name = excluded.name, unit = excluded.unit,
     polarity = excluded.polarity, kind = excluded.kind,
     owner_partner_id = excluded.owner_partner_id,
     baseline_period = excluded.baseline_period, baseline_value = excluded.baseline_value,
-    question = excluded.question, version = excluded.version,
-    updated_at = excluded.updated_at`
+    baseline_period_key = excluded.baseline_period_key, question = excluded.question,
+    version = excluded.version, updated_at = excluded.updated_at`
 
 const upsertTarget = `
 INSERT INTO {schema}.targets (measure_id, period, period_key, value, sequence)
@@ -236,12 +240,6 @@ ON CONFLICT (measure_id, period, disaggregation) DO UPDATE SET
     corrected = false, correction_reason = '', corrected_sequence = NULL,
     reporting_partner_id = excluded.reporting_partner_id, note = excluded.note,
     source = excluded.source, reported_sequence = excluded.reported_sequence`
-
-// insertDisaggregation adds a measure's breakdown the first time it has a value;
-// refresh judges it.
-const insertDisaggregation = `
-INSERT INTO {schema}.disaggregations (measure_id, disaggregation) VALUES ($1, $2)
-ON CONFLICT (measure_id, disaggregation) DO NOTHING`
 
 const correctActual = `
 UPDATE {schema}.actuals

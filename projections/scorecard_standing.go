@@ -11,15 +11,15 @@ import (
 )
 
 // This file keeps where measures stand. After each batch, refresh reads the
-// series of every measure the batch touched (its total and each breakdown),
-// lets domain.Judge decide status, percent of target, variance, change since
+// series the batch touched (a measure's total or one breakdown), lets
+// domain.Judge decide status, percent of target, variance, change since
 // baseline and trend, and writes the judgements back: a fixed number of
-// statements per batch, whatever the number of measures.
+// statements per batch, whatever the number of series.
 
 // tailLength is how many of a series' newest values refresh reads at first:
 // enough to judge the trend of most series. A series whose trend runs through
 // all of them is read again whole, so the trend's length is never cut short.
-const tailLength = 16
+const tailLength = 8
 
 // series is one line of a measure's values: its total (disaggregation "") or
 // one breakdown, oldest value first.
@@ -51,28 +51,82 @@ type seriesKey struct {
 	disaggregation string
 }
 
-// refresh judges every series of the given measures and stores the results.
-func (s *Scorecard) refresh(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) error {
-	all, err := s.readSeries(ctx, tx, seriesOfMeasures, tailLength, ids)
-	if err != nil {
-		return err
+// touchedSeries collects the series a batch may have changed: every series of
+// a measure whose target or band changed, else only the series a report or a
+// correction names.
+type touchedSeries struct {
+	whole           []uuid.UUID
+	isWhole         map[uuid.UUID]bool
+	measures        []uuid.UUID
+	disaggregations []string
+	seen            map[seriesKey]bool
+}
+
+func newTouchedSeries() *touchedSeries {
+	return &touchedSeries{isWhole: map[uuid.UUID]bool{}, seen: map[seriesKey]bool{}}
+}
+
+// add records the series a measure's event may change.
+func (t *touchedSeries) add(e domain.Event) {
+	switch p := e.Payload.(type) {
+	case domain.MeasureDefinedV1:
+		t.one(e.AggregateID, "")
+	case domain.ProgressReportedV1:
+		t.one(e.AggregateID, p.Disaggregation)
+	case domain.ProgressCorrectedV1:
+		t.one(e.AggregateID, p.Disaggregation)
+	default:
+		if !t.isWhole[e.AggregateID] {
+			t.isWhole[e.AggregateID] = true
+			t.whole = append(t.whole, e.AggregateID)
+		}
 	}
+}
+
+func (t *touchedSeries) one(measure uuid.UUID, disaggregation string) {
+	if k := (seriesKey{measure, disaggregation}); !t.seen[k] {
+		t.seen[k] = true
+		t.measures, t.disaggregations = append(t.measures, measure),
+			append(t.disaggregations, disaggregation)
+	}
+}
+
+func (t *touchedSeries) empty() bool { return len(t.whole) == 0 && len(t.measures) == 0 }
+
+// refresh judges the touched series and stores the results. A breakdown's
+// first value adds its row to the disaggregations table here, once per batch.
+func (s *Scorecard) refresh(ctx context.Context, tx pgx.Tx, t *touchedSeries) error {
+	b := &pgx.Batch{}
+	b.Queue(inSchema(s.schema, insertDisaggregations), t.measures, t.disaggregations)
+	var all []*series
+	b.Queue(inSchema(s.schema, selectSeries), t.whole, t.measures, t.disaggregations,
+		tailLength).Query(func(rows pgx.Rows) error {
+		var err error
+		all, err = scanSeries(rows)
+		return err
+	})
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("read series: %w", err)
+	}
+
 	var again []uuid.UUID
 	var againNames []string
-	for _, sr := range all {
+	index := map[seriesKey]int{}
+	for i, sr := range all {
 		if sr.cutShort(sr.judge()) {
-			again = append(again, sr.measure)
-			againNames = append(againNames, sr.disaggregation)
+			again, againNames = append(again, sr.measure), append(againNames, sr.disaggregation)
+			index[seriesKey{sr.measure, sr.disaggregation}] = i
 		}
 	}
 	if len(again) > 0 {
-		whole, err := s.readSeries(ctx, tx, seriesListed, nil, again, againNames)
+		rows, err := tx.Query(ctx, inSchema(s.schema, selectSeries), []uuid.UUID{}, again,
+			againNames, nil)
 		if err != nil {
-			return err
+			return fmt.Errorf("read whole series: %w", err)
 		}
-		index := map[seriesKey]int{}
-		for i, sr := range all {
-			index[seriesKey{sr.measure, sr.disaggregation}] = i
+		whole, err := scanSeries(rows)
+		if err != nil {
+			return fmt.Errorf("read whole series: %w", err)
 		}
 		for _, sr := range whole {
 			all[index[seriesKey{sr.measure, sr.disaggregation}]] = sr
@@ -87,7 +141,7 @@ func (s *Scorecard) refresh(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) err
 			breakdowns.add(sr, sr.judge())
 		}
 	}
-	b := &pgx.Batch{}
+	b = &pgx.Batch{}
 	b.Queue(inSchema(s.schema, updateMeasureStanding), totals.args()...)
 	b.Queue(inSchema(s.schema, updateDisaggregationStanding), breakdowns.args()...)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
@@ -96,17 +150,9 @@ func (s *Scorecard) refresh(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) err
 	return nil
 }
 
-// readSeries runs selectSeries with the given set of series and limit (nil:
-// every value) and groups its rows into series.
-func (s *Scorecard) readSeries(ctx context.Context, tx pgx.Tx, which string, limit any,
-	args ...any) ([]*series, error) {
-	query := inSchema(s.schema, fmt.Sprintf(selectSeries, which, len(args)+1))
-	rows, err := tx.Query(ctx, query, append(args, limit)...)
-	if err != nil {
-		return nil, fmt.Errorf("read series: %w", err)
-	}
+// scanSeries groups the rows of selectSeries into series, and closes rows.
+func scanSeries(rows pgx.Rows) ([]*series, error) {
 	defer rows.Close()
-
 	var all []*series
 	var cur *series
 	for rows.Next() {
@@ -122,7 +168,7 @@ func (s *Scorecard) readSeries(ctx context.Context, tx pgx.Tx, which string, lim
 		err := rows.Scan(&next.measure, &next.disaggregation, &polarity, &band,
 			&next.baseline, &period, &value, &corrected, &target)
 		if err != nil {
-			return nil, fmt.Errorf("read series: %w", err)
+			return nil, err
 		}
 		if cur == nil || cur.measure != next.measure ||
 			cur.disaggregation != next.disaggregation {
@@ -138,10 +184,7 @@ func (s *Scorecard) readSeries(ctx context.Context, tx pgx.Tx, which string, lim
 			cur.corrected, cur.target = corrected != nil && *corrected, target
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read series: %w", err)
-	}
-	return all, nil
+	return all, rows.Err()
 }
 
 // standings collects judgements column by column, for one update from arrays.
@@ -179,43 +222,61 @@ func (st *standings) args() []any {
 		st.trendPeriods}
 }
 
-// selectSeries reads series oldest value first: for each, the measure's
-// polarity and band, the baseline (the measure's own for its total; for a
-// breakdown, the breakdown's value in the measure's baseline period), and its
-// newest values (all of them when the limit is NULL), each with whether it was
-// corrected and the target for its period. The first %s selects the series;
-// the second %d is the limit's parameter number.
+// insertDisaggregations adds the breakdowns among the series $1, $2 that have
+// no row yet.
+const insertDisaggregations = `
+INSERT INTO {schema}.disaggregations (measure_id, disaggregation)
+SELECT * FROM unnest($1::uuid[], $2::text[]) AS u (measure_id, disaggregation)
+WHERE u.disaggregation <> ''
+ON CONFLICT (measure_id, disaggregation) DO NOTHING`
+
+// selectSeries reads series, oldest value first: the total and every
+// breakdown of the measures in $1, and the series of the measures in $2 and
+// breakdowns in $3. For each, the measure's polarity and band; the baseline
+// (the measure's own for its total; for a breakdown, the breakdown's value in
+// the measure's baseline period); and its newest $4 values (all when $4 is
+// NULL), each with whether it was corrected and the target for its period.
+// Every lookup is LATERAL with LIMIT so that it stays an index lookup however
+// stale the statistics of tables growing during a rebuild: a hash join would
+// read the whole of actuals for every batch.
 const selectSeries = `
-WITH s AS (%s)
+WITH s AS (
+    SELECT m.id AS measure_id, '' AS disaggregation
+    FROM {schema}.measures m WHERE m.id = ANY($1::uuid[])
+    UNION
+    SELECT d.measure_id, d.disaggregation
+    FROM {schema}.disaggregations d WHERE d.measure_id = ANY($1::uuid[])
+    UNION
+    SELECT * FROM unnest($2::uuid[], $3::text[])
+)
 SELECT s.measure_id, s.disaggregation, m.polarity, m.at_risk_percent,
     CASE WHEN s.disaggregation = '' THEN m.baseline_value ELSE b.current_value END,
     a.period, a.current_value, a.corrected, t.value
 FROM s
-JOIN {schema}.measures m ON m.id = s.measure_id
-LEFT JOIN {schema}.actuals b ON b.measure_id = s.measure_id
-    AND b.period = m.baseline_period AND b.disaggregation = s.disaggregation
+JOIN LATERAL (
+    SELECT m.polarity, m.at_risk_percent, m.baseline_value, m.baseline_period_key
+    FROM {schema}.measures m WHERE m.id = s.measure_id
+    LIMIT 1
+) m ON true
+LEFT JOIN LATERAL (
+    SELECT b.current_value FROM {schema}.actuals b
+    WHERE s.disaggregation <> '' AND b.measure_id = s.measure_id
+        AND b.disaggregation = s.disaggregation AND b.period_key = m.baseline_period_key
+    LIMIT 1
+) b ON true
 LEFT JOIN LATERAL (
     SELECT a.period, a.period_key, a.current_value, a.corrected
     FROM {schema}.actuals a
     WHERE a.measure_id = s.measure_id AND a.disaggregation = s.disaggregation
     ORDER BY a.period_key DESC
-    LIMIT $%d
+    LIMIT $4
 ) a ON true
-LEFT JOIN {schema}.targets t ON t.measure_id = s.measure_id AND t.period = a.period
+LEFT JOIN LATERAL (
+    SELECT t.value FROM {schema}.targets t
+    WHERE t.measure_id = s.measure_id AND t.period = a.period
+    LIMIT 1
+) t ON true
 ORDER BY s.measure_id, s.disaggregation, a.period_key`
-
-// seriesOfMeasures selects the total and every breakdown of the measures in $1.
-const seriesOfMeasures = `
-SELECT m.id AS measure_id, '' AS disaggregation
-FROM {schema}.measures m WHERE m.id = ANY($1::uuid[])
-UNION ALL
-SELECT d.measure_id, d.disaggregation
-FROM {schema}.disaggregations d WHERE d.measure_id = ANY($1::uuid[])`
-
-// seriesListed selects the series named by the measures in $1 and the
-// breakdowns in $2.
-const seriesListed = `
-SELECT * FROM unnest($1::uuid[], $2::text[]) AS l (measure_id, disaggregation)`
 
 const updateMeasureStanding = `
 UPDATE {schema}.measures m

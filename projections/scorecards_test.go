@@ -308,6 +308,35 @@ func TestScorecardJudgementsBatchSize(t *testing.T) {
 	e.sameReadModel("one_by_one", "all_at_once")
 }
 
+// TestScorecardLateTarget: a target set after the values re-judges the
+// measure's total and every breakdown of its period, in a later batch.
+func TestScorecardLateTarget(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	issue := e.issue("Reading")
+	readers := e.objective(issue, domain.Results, "Children read")
+	m := e.measure(readers, "Third-grade reading", "%", domain.HigherIsBetter, uuid.Nil, "")
+	e.report(m, "2021", 50)
+	e.report(m, "2021/race=Black", 40)
+	e.project(ScorecardSchema, Config{})
+	e.target(m, "2021", 52)
+	e.project(ScorecardSchema, Config{})
+
+	view, err := NewReader(e.pool, ScorecardSchema).Measure(e.ctx(), m)
+	if err != nil || len(view.Disaggregations) != 1 {
+		t.Fatalf("Measure = %+v, %v; want one breakdown", view, err)
+	}
+	checkJudgement(t, "the total", view.Judgement, domain.Judgement{Status: domain.AtRisk,
+		PercentOfTarget: ptr(50.0 / 52 * 100), Variance: ptr(-2.0 / 52)})
+	black := view.Disaggregations[0]
+	checkJudgement(t, black.Disaggregation, black.Judgement, domain.Judgement{
+		Status: domain.OffTrack, PercentOfTarget: ptr(40.0 / 52 * 100),
+		Variance: ptr(-12.0 / 52)})
+	if !equalPtr(black.Target, ptr(52.0)) {
+		t.Errorf("race=Black target = %v, want 52", shown(black.Target))
+	}
+}
+
 func ids(rows []domain.MeasureView) []uuid.UUID {
 	var out []uuid.UUID
 	for _, m := range rows {
