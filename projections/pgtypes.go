@@ -27,8 +27,13 @@ type uuidCodec struct{ pgtype.UUIDCodec }
 
 func (c uuidCodec) PlanEncode(m *pgtype.Map, oid uint32, format int16,
 	value any) pgtype.EncodePlan {
-	if _, ok := value.(uuid.UUID); ok && format == pgtype.BinaryFormatCode {
-		return encodeUUID{}
+	if format == pgtype.BinaryFormatCode {
+		switch value.(type) {
+		case uuid.UUID:
+			return encodeUUID{}
+		case *uuid.UUID: // pgx sends nil as NULL before it gets here
+			return encodeUUIDPointer{}
+		}
 	}
 	return c.UUIDCodec.PlanEncode(m, oid, format, value)
 }
@@ -46,6 +51,12 @@ type encodeUUID struct{}
 func (encodeUUID) Encode(value any, buf []byte) ([]byte, error) {
 	id := value.(uuid.UUID)
 	return append(buf, id[:]...), nil
+}
+
+type encodeUUIDPointer struct{}
+
+func (encodeUUIDPointer) Encode(value any, buf []byte) ([]byte, error) {
+	return append(buf, value.(*uuid.UUID)[:]...), nil
 }
 
 type scanUUID struct{}
