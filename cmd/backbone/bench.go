@@ -45,6 +45,7 @@ type benchConfig struct {
 	window      int
 	timeout     time.Duration
 	sqlStats    bool
+	pgxTypes    bool
 }
 
 // The targets of issue 3.
@@ -74,6 +75,8 @@ func benchFlags(args []string) (benchConfig, error) {
 		"write the allocations of the rebuild here (go tool pprof -sample_index=alloc_space)")
 	fs.BoolVar(&c.sqlStats, "sql-stats", false,
 		"time the rebuild's SQL statements from pgx's side and list the slowest")
+	fs.BoolVar(&c.pgxTypes, "pgx-types", false,
+		"register projections.RegisterTypes on the pool's connections, which serve does not yet")
 	fs.IntVar(&c.batchSize, "batch-size", 0, "events per projector transaction (default 500)")
 	fs.IntVar(&c.window, "window", 4096, "async publishes in flight at most")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Minute,
@@ -195,6 +198,12 @@ func openBench(ctx context.Context, cfg benchConfig) (b *benchEnv, err error) {
 	if cfg.sqlStats {
 		b.trace = newSQLStats()
 		pc.ConnConfig.Tracer = b.trace
+	}
+	if cfg.pgxTypes {
+		pc.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
+			projections.RegisterTypes(conn.TypeMap())
+			return nil
+		}
 	}
 	if err := createDatabase(ctx, pc.ConnConfig); err != nil {
 		b.dbName = ""

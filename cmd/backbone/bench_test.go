@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -223,23 +225,65 @@ func (s *memoryStore) Append(_ context.Context, e domain.Event, expectedSeq uint
 // TestBenchCommand runs "backbone bench" on 20,000 events and checks that it
 // reports every figure, that every read model's checkpoint caught up with the
 // stream, and that it leaves neither its database nor its directory behind.
+// It runs a binary built without the race detector, which would make the
+// rebuild several times slower and its figures meaningless;
+// TestBenchInProcess runs the command under the race detector, on less.
 func TestBenchCommand(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
+	bin := filepath.Join(t.TempDir(), "backbone")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, ".").
+		CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cmd := exec.CommandContext(ctx, bin, "bench", "--events", "20000",
+		"--database-url", testenv.AdminURL())
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	report := string(out)
+	if err != nil {
+		t.Fatalf("bench: %v\n%s\n%s", err, report, stderr.String())
+	}
+	t.Logf("bench printed:\n%s", report)
+	checkReport(t, report, 20000)
+}
+
+// TestBenchInProcess runs bench in the test's process on a small workload,
+// with every measuring flag, so the race detector watches it.
+func TestBenchInProcess(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	cpu, mem := filepath.Join(dir, "cpu.pprof"), filepath.Join(dir, "mem.pprof")
 	var out bytes.Buffer
-	err := bench(ctx, []string{"--events", "20000", "--database-url", testenv.AdminURL()},
-		&out)
+	err := bench(ctx, []string{"--events", "5000", "--partners", "20", "--measures", "100",
+		"--database-url", testenv.AdminURL(), "--sql-stats", "--pgx-types",
+		"--cpuprofile", cpu, "--memprofile", mem}, &out)
 	report := out.String()
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, report)
 	}
-	t.Logf("bench printed:\n%s", report)
+	checkReport(t, report, 5000)
+	if !strings.Contains(report, "SQL during the rebuild") {
+		t.Errorf("--sql-stats printed no statements:\n%s", report)
+	}
+	for _, f := range []string{cpu, mem} {
+		if info, err := os.Stat(f); err != nil || info.Size() == 0 {
+			t.Errorf("profile %s: %v, want a profile", f, err)
+		}
+	}
+}
 
+// checkReport checks a bench report of the given number of events.
+func checkReport(t *testing.T, report string, events float64) {
+	t.Helper()
 	t.Run("prints every figure", func(t *testing.T) {
 		fig := summaryFigures(t, report)
-		if fig["events"] != 20000 {
-			t.Errorf("events = %v, want 20000", fig["events"])
+		if fig["events"] != events {
+			t.Errorf("events = %v, want %v", fig["events"], events)
 		}
 		for _, name := range []string{"rebuild seconds", "rebuild events/s",
 			"raw upsert rows/s", "ratio rebuild/raw", "seconds for 1M events",
@@ -257,8 +301,8 @@ func TestBenchCommand(t *testing.T) {
 	t.Run("every checkpoint caught up", func(t *testing.T) {
 		got := checkpoints(t, report)
 		for _, name := range projections.Names() {
-			if got[name] != 20000 {
-				t.Errorf("checkpoint of %s = %d, want 20000", name, got[name])
+			if got[name] != uint64(events) {
+				t.Errorf("checkpoint of %s = %d, want %v", name, got[name], events)
 			}
 		}
 		if !strings.Contains(report, "caught up                true") {

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/backbone-ci/backbone/domain"
+	"github.com/backbone-ci/backbone/projections"
 )
 
 // The raw phase of "backbone bench": how fast pgx alone writes rows like the
@@ -18,8 +19,8 @@ import (
 // The rows are the scorecard's actuals as the same workload (same seed) yields
 // them: one per event after the set-up. A progress report inserts its cell;
 // every other event upserts a reported cell again (ON CONFLICT DO UPDATE), as
-// a correction does. Each way of writing starts from an empty table shaped like
-// the scorecard's actuals, on one connection, 500 rows a transaction.
+// a correction does. Each way of writing starts from an empty copy of the
+// scorecard's actuals table, on one connection, 500 rows a transaction.
 
 // rawBatch is how many rows go in one transaction, as the projectors' batches.
 const rawBatch = 500
@@ -138,25 +139,10 @@ func actualRows(cfg workloadConfig) ([]actualRow, error) {
 	return rows, err
 }
 
-// rawTable is the scorecard's actuals table (projections/migrations/scorecard).
+// rawTable copies the scorecard's actuals table as the rebuild migrated it,
+// columns, defaults and indexes, so the raw writes pay what the projector's do.
 const rawTable = `
-CREATE TABLE bench_raw.{table} (
-    measure_id           uuid NOT NULL,
-    period               text NOT NULL,
-    period_key           text NOT NULL,
-    disaggregation       text NOT NULL DEFAULT '',
-    reported_value       double precision NOT NULL,
-    current_value        double precision NOT NULL,
-    corrected            boolean NOT NULL DEFAULT false,
-    correction_reason    text NOT NULL DEFAULT '',
-    reporting_partner_id uuid,
-    note                 text NOT NULL DEFAULT '',
-    source               text NOT NULL DEFAULT '',
-    reported_sequence    bigint NOT NULL,
-    corrected_sequence   bigint,
-    PRIMARY KEY (measure_id, period, disaggregation)
-);
-CREATE INDEX ON bench_raw.{table} (measure_id, period_key, disaggregation)`
+CREATE TABLE bench_raw.{table} (LIKE ` + projections.ScorecardSchema + `.actuals INCLUDING ALL)`
 
 // rawUpsert is the scorecard's upsert of a reported value.
 const rawUpsert = `
@@ -247,7 +233,8 @@ func copyInserts(ctx context.Context, tx pgx.Tx, table string, rows []actualRow)
 
 func (r rawResult) print(out io.Writer) {
 	fmt.Fprintf(out, "Raw pgx writes of actual-like rows on the same database, one "+
-		"connection,\n%d rows a transaction, each into an empty table:\n", rawBatch)
+		"connection,\n%d rows a transaction, each into an empty copy of the scorecard's "+
+		"actuals table:\n", rawBatch)
 	for _, x := range []struct {
 		name string
 		r    rawRate

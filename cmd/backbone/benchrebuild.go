@@ -111,7 +111,7 @@ func (b *benchEnv) rebuild(ctx context.Context) (rebuilt, error) {
 func (b *benchEnv) waitCaughtUp(ctx context.Context, ps []*projections.Projector,
 	r *rebuilt, started time.Time) error {
 	deadline := time.Now().Add(b.cfg.timeout)
-	tick := time.NewTicker(20 * time.Millisecond)
+	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for polls := 0; ; polls++ {
 		done := true
@@ -129,7 +129,7 @@ func (b *benchEnv) waitCaughtUp(ctx context.Context, ps []*projections.Projector
 			} else {
 				done = false
 			}
-			if polls%50 == 0 {
+			if polls%10 == 0 {
 				if err := stuck(ctx, p, m); err != nil {
 					return err
 				}

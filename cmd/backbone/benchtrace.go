@@ -15,7 +15,9 @@ import (
 // sqlStats times the statements of "backbone bench --sql-stats" from the
 // client's side, by statement text: a query alone from start to end (reading
 // its rows included), a query of a pipelined batch from when pgx asked for its
-// result to when it had it, which is mostly the server's work on it.
+// result to when it had it. The second is mostly the server's work on it, but
+// not exactly: the first statements of a batch also wait for the batch to be
+// sent, and the CPU is shared, so read the figures as shares, not timings.
 type sqlStats struct {
 	mu    sync.Mutex
 	on    bool
@@ -132,8 +134,8 @@ func (s *sqlStats) print(out io.Writer, top int) {
 		sum += st.total
 	}
 	slices.SortFunc(all, func(a, b *sqlStat) int { return int(b.total - a.total) })
-	fmt.Fprintf(out, "SQL during the rebuild, by time pgx waited for it (all connections, "+
-		"%.1f s in all):\n", sum.Seconds())
+	fmt.Fprintf(out, "SQL during the rebuild, by time pgx waited for it, roughly "+
+		"(all connections, %.1f s in all):\n", sum.Seconds())
 	for _, st := range all[:min(top, len(all))] {
 		fmt.Fprintf(out, "  %7.2f s %5.1f %% %8d  %s\n", st.total.Seconds(),
 			100*st.total.Seconds()/sum.Seconds(), st.count, st.label)
