@@ -23,7 +23,7 @@ func mayActFor(meta Meta, partner *uuid.UUID, what string) error {
 	case meta.Role == "" || meta.Role == RoleAdmin:
 		return nil
 	case meta.Role != RoleEditor:
-		return Errorf(CodeForbidden, "a %s may not %s", roleName(meta.Role), what)
+		return Errorf(CodeForbidden, "%s may not %s", roleName(meta.Role), what)
 	case meta.PartnerID == nil:
 		return Errorf(CodeForbidden, "this editor belongs to no partner and may not %s", what)
 	case partner == nil || *partner != *meta.PartnerID:
@@ -48,7 +48,7 @@ func mayReportOn(meta Meta, m Measure, what string) error {
 		}
 	}
 	if meta.Role != RoleEditor {
-		return Errorf(CodeForbidden, "a %s may not %s", roleName(meta.Role), what)
+		return Errorf(CodeForbidden, "%s may not %s", roleName(meta.Role), what)
 	}
 	return Errorf(CodeForbidden,
 		"an editor may %s only on measures its partner owns or reports", what)
@@ -57,11 +57,11 @@ func mayReportOn(meta Meta, m Measure, what string) error {
 func roleName(r Role) string {
 	switch r {
 	case RoleAnalyst:
-		return "analyst"
+		return "an analyst"
 	case RoleViewer:
-		return "viewer"
+		return "a viewer"
 	case RoleEditor:
-		return "partner editor"
+		return "a partner editor"
 	}
-	return string(r)
+	return "the role " + string(r)
 }

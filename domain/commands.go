@@ -254,13 +254,17 @@ func messageID(meta Meta, aggregateType string, id uuid.UUID) string {
 	return hex.EncodeToString(sum[:16])
 }
 
+// now reads the service's clock.
+func (s *Commands) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
 func (s *Commands) envelope(meta Meta, aggregateType string, id uuid.UUID, version uint64,
 	d Decision) Event {
-	now := time.Now
-	if s.Now != nil {
-		now = s.Now
-	}
-	recorded := now().UTC()
+	recorded := s.now().UTC()
 	occurred := meta.OccurredAt.UTC()
 	if meta.OccurredAt.IsZero() {
 		occurred = recorded

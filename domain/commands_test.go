@@ -113,7 +113,7 @@ func (s *memStore) total() int {
 
 var (
 	byAdmin = Meta{Actor: "token:admin"}
-	testNow = time.Date(2014, 9, 2, 8, 30, 0, 0, time.UTC)
+	testNow = time.Date(2026, 12, 4, 8, 30, 0, 0, time.UTC)
 )
 
 // world is a store holding a partner, an issue with an objective, and a

@@ -134,6 +134,11 @@ func (s *Commands) SetTarget(ctx context.Context, meta Meta, c SetTarget) (Resul
 
 // ReportProgress records an actual value of a measure.
 func (s *Commands) ReportProgress(ctx context.Context, meta Meta, c ReportProgress) (Result, error) {
+	if p, err := ParsePeriod(strings.TrimSpace(c.Period)); err == nil &&
+		p.Start().After(s.now()) {
+		return Result{}, Invalid("period", "%s has not begun; actuals are reported for "+
+			"periods that have started (set a target for a future period)", p)
+	}
 	if c.ReportingPartnerID == "" && meta.Role == RoleEditor && meta.PartnerID != nil {
 		c.ReportingPartnerID = meta.PartnerID.String()
 	}

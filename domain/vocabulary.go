@@ -134,10 +134,14 @@ func text(fe *fieldErrors, field, s string, min, max int) string {
 }
 
 // hasControl reports a C0 or C1 control character other than tab and line breaks,
-// which no figure's text needs and which PostgreSQL refuses (NUL).
+// which no figure's text needs and which PostgreSQL refuses (NUL), or a bidi
+// control, which can make a line read backwards.
 func hasControl(s string) bool {
 	for _, r := range s {
 		if unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' {
+			return true
+		}
+		if unicode.Is(unicode.Bidi_Control, r) { // U+202E would reverse what follows
 			return true
 		}
 	}

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -15,6 +16,7 @@ func TestTextRefusesControlCharacters(t *testing.T) {
 		{"Evil\x00Partner", false},
 		{"bell\x07", false},
 		{"c1\u0080 inside", false},
+		{"by \u202eadmin", false},
 	}
 	for _, tt := range tests {
 		var fe fieldErrors
@@ -74,5 +76,20 @@ func TestAmountIsBounded(t *testing.T) {
 	amount(&fe, FundingCommitment, &big, "USD")
 	if len(fe) != 1 || fe[0].Field != "amount_cents" {
 		t.Errorf("amount above the bound: %v, want one amount_cents error", fe)
+	}
+}
+
+func TestReportingAPeriodThatHasNotBegun(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	v := 50.0
+	report := func(period string) error {
+		_, err := w.cmds.ReportProgress(ctx, byAdmin,
+			ReportProgress{MeasureID: w.measure.String(), Period: period, Value: &v})
+		return err
+	}
+	wantInvalid(t, report("2027"), "period", "has not begun")
+	if err := report("2026-Q4"); err != nil {
+		t.Errorf("the current quarter: %v, want it recorded", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -42,15 +43,30 @@ func (s *Server) fundingCSV(c echo.Context) error {
 	}
 
 	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
+	if err := writeFunding(&buf, report, write); err != nil {
+		return err
+	}
+	c.Response().Header().Set("Content-Disposition",
+		`attachment; filename="funding-`+table+`.csv"`)
+	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+}
+
+// WriteFundingCSV writes the commitments of a funding report as CSV, as
+// GET /api/v1/funding.csv does: amounts decimal from cents, text that could run
+// as a spreadsheet formula defused. The web UI's download uses it too.
+func WriteFundingCSV(out io.Writer, report domain.FundingReport) error {
+	return writeFunding(out, report, fundingTables["commitments"])
+}
+
+func writeFunding(out io.Writer, report domain.FundingReport,
+	write func(*csv.Writer, domain.FundingReport)) error {
+	w := csv.NewWriter(out)
 	write(w, report)
 	w.Flush()
 	if err := w.Error(); err != nil {
 		return fmt.Errorf("write funding CSV: %w", err)
 	}
-	c.Response().Header().Set("Content-Disposition",
-		`attachment; filename="funding-`+table+`.csv"`)
-	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())
+	return nil
 }
 
 // readFunding parses the filters, waits for ?after=SEQ and reads the report.

@@ -181,9 +181,13 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		r := c.Request()
+		path := r.URL.Path
+		if c.Param("token") != "" { // an invitation's secret never reaches the logs
+			path = c.Path()
+		}
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
+			slog.String("path", path),
 			slog.Int("status", c.Response().Status),
 			slog.Duration("duration", time.Since(start)))
 		return nil

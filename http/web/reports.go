@@ -2,13 +2,12 @@ package web
 
 import (
 	"bytes"
-	"encoding/csv"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 
 	"github.com/backbone-ci/backbone/domain"
+	api "github.com/backbone-ci/backbone/http"
 )
 
 // filterData is the choice of issues and partners that filter a report.
@@ -69,8 +68,8 @@ func (h *Handler) funding(r *request) error {
 	return h.render(r, http.StatusOK, "funding", "Funding", d)
 }
 
-// fundingCSV downloads the commitments of the funding report, one a row,
-// with amounts in cents as the report keeps them.
+// fundingCSV downloads the commitments of the funding report, one a row, in
+// the API's CSV form.
 func (h *Handler) fundingCSV(r *request) error {
 	if h.cfg.Funding == nil {
 		return domain.Errorf(domain.CodeUnavailable, "the funding report is not available yet")
@@ -84,22 +83,8 @@ func (h *Handler) fundingCSV(r *request) error {
 		return err
 	}
 	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	_ = w.Write([]string{"commitment_id", "partner", "issue", "objective", "pooled", "kind",
-		"description", "amount_cents", "currency", "fulfilled_cents", "period", "state",
-		"source"})
-	for _, c := range report.Commitments {
-		amount := ""
-		if c.AmountCents != nil {
-			amount = strconv.FormatInt(*c.AmountCents, 10)
-		}
-		_ = w.Write([]string{c.ID.String(), c.PartnerName, c.IssueTitle, c.ObjectiveTitle,
-			strconv.FormatBool(c.Pooled), string(c.Kind), c.Description, amount, c.Currency,
-			strconv.FormatInt(c.FulfilledCents, 10), c.Period, string(c.State), c.Source})
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return fmt.Errorf("write funding CSV: %w", err)
+	if err := api.WriteFundingCSV(&buf, report); err != nil {
+		return err
 	}
 	r.Response().Header().Set("Content-Disposition", `attachment; filename="funding.csv"`)
 	return r.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())

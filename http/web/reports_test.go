@@ -83,8 +83,8 @@ func TestReports(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rows) != 2 || rows[0][7] != "amount_cents" || rows[1][7] != "250000000" ||
-			rows[1][6] != `Capacity, "data" and access` || rows[1][1] != "Tacoma Public Schools" {
+		if len(rows) != 2 || rows[0][10] != "amount" || rows[1][10] != "2500000.00" ||
+			rows[1][9] != `Capacity, "data" and access` || rows[1][2] != "Tacoma Public Schools" {
 			t.Errorf("CSV rows %q", rows)
 		}
 	})

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -286,9 +287,9 @@ func (h *Handler) invitationData(r *request, inv accounts.Invitation, f *form) i
 
 // safeNext keeps a redirect after sign-in on this site.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
-		strings.HasPrefix(next, "/\\") {
-		return "/"
+	if !strings.HasPrefix(next, "/") || strings.ContainsAny(next, "\\") ||
+		strings.IndexFunc(next, unicode.IsControl) >= 0 || strings.HasPrefix(next, "//") {
+		return "/" // browsers drop tabs and read backslashes as slashes: "/\t/host"
 	}
 	return next
 }
