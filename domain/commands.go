@@ -214,7 +214,12 @@ func causedBy(events []Event, meta Meta) int {
 // another command is a conflict, never a silent success.
 func sameCommand(before []Event, first Event, decide func([]Event) (Decision, error)) error {
 	d, err := decide(before)
-	if err != nil || d.Payload == nil || !reflect.DeepEqual(d.Payload, first.Payload) {
+	if err != nil {
+		// The world moved on since (an objective was retired, say): the command
+		// cannot be decided again, and nothing says it differs from the first.
+		return nil
+	}
+	if d.Payload == nil || !reflect.DeepEqual(d.Payload, first.Payload) {
 		return reusedKey()
 	}
 	return nil

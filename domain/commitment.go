@@ -186,6 +186,8 @@ func (cm Commitment) Fulfil(c FulfilCommitment) (Decision, error) {
 		fe.add("amount_cents", "an action commitment is delivered without an amount")
 	case c.AmountCents != nil && *c.AmountCents <= 0:
 		fe.add("amount_cents", "must be more than zero")
+	case c.AmountCents != nil && cm.FulfilledCents+min(*c.AmountCents, maxCents) > maxCents:
+		fe.add("amount_cents", "deliveries may add up to at most %d", maxCents)
 	case c.AmountCents == nil && money && !c.Complete && cm.Terms.Kind == FundingCommitment:
 		fe.add("amount_cents", "is required to record part of a funding commitment")
 	case c.AmountCents != nil && cm.Terms.AmountCents != nil &&

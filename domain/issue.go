@@ -20,6 +20,8 @@ type Issue struct {
 	LabelsSet *Event
 	// links maps a cause objective to its effects, with the event that linked them.
 	links map[uuid.UUID]map[uuid.UUID]Event
+	// unlinked holds the event that last removed each link.
+	unlinked map[[2]uuid.UUID]Event
 }
 
 // Exists reports whether the issue was launched.
@@ -39,6 +41,10 @@ func (i *Issue) apply(e Event) {
 		i.links[p.CauseID][p.EffectID] = e
 	case ObjectivesUnlinkedV1:
 		delete(i.links[p.CauseID], p.EffectID)
+		if i.unlinked == nil {
+			i.unlinked = map[[2]uuid.UUID]Event{}
+		}
+		i.unlinked[[2]uuid.UUID{p.CauseID, p.EffectID}] = e
 	case PerspectiveLabelsSetV1:
 		i.Labels, i.LabelsSet = p.Labels, &e
 	}
@@ -119,9 +125,13 @@ type UnlinkObjectives struct {
 	Source   string `json:"source"`
 }
 
-// Unlink decides UnlinkObjectives; a link that does not exist is not found.
+// Unlink decides UnlinkObjectives. Removing a removed link changes nothing; a
+// link that never existed is not found.
 func (i Issue) Unlink(causeID, effectID uuid.UUID) (Decision, error) {
 	if _, ok := i.links[causeID][effectID]; !ok {
+		if e, ok := i.unlinked[[2]uuid.UUID{causeID, effectID}]; ok {
+			return AlreadyDone(e), nil
+		}
 		return Decision{}, Errorf(CodeNotFound,
 			"objective %s does not drive objective %s", causeID, effectID)
 	}

@@ -203,3 +203,18 @@ func TestIssueLinksCount(t *testing.T) {
 		})
 	}
 }
+
+func TestIssueUnlinkTwiceChangesNothing(t *testing.T) {
+	s := newStrategyMap()
+	issue := s.linked([2]Objective{s.a, s.b})
+	d, err := issue.Unlink(s.a.ID, s.b.ID)
+	wantAppend[ObjectivesUnlinkedV1](t, d, err)
+
+	removed := Event{AggregateVersion: 9, Payload: d.Payload}
+	issue.apply(removed)
+	again, err := issue.Unlink(s.a.ID, s.b.ID)
+	wantAlreadyDone(t, again, err, removed)
+
+	_, err = issue.Unlink(s.b.ID, s.a.ID)
+	wantCode(t, err, CodeNotFound)
+}

@@ -37,14 +37,13 @@ func Judge(p Polarity, atRiskPercent float64, series []float64, target, baseline
 	j := Judgement{Status: NoTarget}
 	if target != nil {
 		j.Status = StatusWithin(p, actual, *target, atRiskPercent)
-		if *target != 0 {
-			pct := actual / *target * 100
-			v := (actual - *target) / *target
+		pct := actual / *target * 100
+		v := (actual - *target) / *target
+		if finite(pct) && finite(v) { // a target of 0 (or nearly) has no percentage
 			j.PercentOfTarget, j.Variance = &pct, &v
 		}
 	}
-	if baseline != nil {
-		d := actual - *baseline
+	if d := actual - deref0f(baseline); baseline != nil && finite(d) {
 		j.ChangeSinceBaseline = &d
 	}
 	j.Trend, j.TrendPeriods = trend(p, series)
@@ -90,4 +89,13 @@ func RollUp(statuses []Status) Status {
 		}
 	}
 	return worst
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+func deref0f(p *float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }

@@ -32,6 +32,8 @@ func TestJudge(t *testing.T) {
 			want: Judgement{Status: NoTarget, Trend: Flat, TrendPeriods: 2}},
 		{name: "zero target has no percentage", polarity: LowerIsBetter, series: []float64{0},
 			target: f64(0), want: Judgement{Status: OnTrack}},
+		{name: "a tiny target has no infinite percentage", polarity: HigherIsBetter,
+			series: []float64{1e15}, target: f64(1e-300), want: Judgement{Status: OnTrack}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -343,6 +343,23 @@ func TestFundingIsExact(t *testing.T) {
 	want(t, total, bigOnes*large+small, 0, bigOnes+small, 0)
 }
 
+// TestLargeDeliveriesAreApplied: a delivery beyond a 32-bit integer of cents is
+// applied, not parked as poison.
+func TestLargeDeliveriesAreApplied(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	issue := e.issue("Graduation")
+	funder := e.partner("Community Trust", domain.Foundation)
+	c := e.commit(funder, issue, uuid.Nil, domain.FundingCommitment, cents(5_000_000_000),
+		"USD", "2024")
+	e.fulfil(c, cents(3_000_000_000), false)
+	e.projectModel(NewFunding(""))
+	e.projectModel(NewScorecard(""))
+
+	total := line(t, e.funding(domain.FundingFilter{}).Totals, domain.TotalKey, "USD")
+	want(t, total, 5_000_000_000, 3_000_000_000, 1, 0)
+}
+
 // TestFundingFollowsRenames: a renamed objective shows its new title.
 func TestFundingFollowsRenames(t *testing.T) {
 	t.Parallel()

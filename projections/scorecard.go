@@ -261,7 +261,7 @@ ON CONFLICT (id) DO UPDATE SET partner_id = excluded.partner_id,
 // commitment's state.
 const fulfilCommitment = `
 UPDATE {schema}.commitments
-SET fulfilled_cents = fulfilled_cents + coalesce($2, 0), state = coalesce($3, state)
+SET fulfilled_cents = fulfilled_cents + coalesce($2::bigint, 0), state = coalesce($3, state)
 WHERE id = $1`
 
 const withdrawCommitment = `
