@@ -191,7 +191,8 @@ func (s *Commands) execute(ctx context.Context, meta Meta, aggregateType string,
 			!reflect.DeepEqual(a.Event.Payload, e.Payload)) {
 			return Result{}, reusedKey()
 		}
-		return Result{Event: a.Event, Appended: !a.Duplicate, Version: a.Event.AggregateVersion}, nil
+		return Result{Event: a.Event, Appended: !a.Duplicate,
+			Version: a.Event.AggregateVersion}, nil
 	}
 }
 

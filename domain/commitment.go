@@ -103,7 +103,8 @@ func (cm Commitment) Make(c MakeCommitment, partner Partner, issue Issue,
 		if sameTerms(cm.Terms, m) {
 			return AlreadyDone(*cm.Made), nil
 		}
-		return Decision{}, Errorf(CodeConflict, "commitment %s is already made with other terms", cm.ID)
+		return Decision{}, Errorf(CodeConflict,
+			"commitment %s is already made with other terms", cm.ID)
 	}
 	return Append(m, &m.PartnerID), nil
 }
@@ -133,7 +134,8 @@ func amount(fe *fieldErrors, kind CommitmentKind, cents *int64, currency string)
 		return nil, ""
 	}
 	if kind == ActionCommitment {
-		fe.add("amount_cents", "an action commitment carries no amount; use kind funding or in_kind")
+		fe.add("amount_cents",
+			"an action commitment carries no amount; use kind funding or in_kind")
 	}
 	switch {
 	case *cents < 0:

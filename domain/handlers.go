@@ -8,7 +8,8 @@ import (
 )
 
 // RegisterPartner registers a partner.
-func (s *Commands) RegisterPartner(ctx context.Context, meta Meta, c RegisterPartner) (Result, error) {
+func (s *Commands) RegisterPartner(ctx context.Context, meta Meta,
+	c RegisterPartner) (Result, error) {
 	meta, id, err := s.create(meta, c.Source, c.ID)
 	if err != nil {
 		return Result{}, err
@@ -39,7 +40,8 @@ func (s *Commands) LaunchIssue(ctx context.Context, meta Meta, c LaunchIssue) (R
 }
 
 // DefineObjective defines an objective under an issue.
-func (s *Commands) DefineObjective(ctx context.Context, meta Meta, c DefineObjective) (Result, error) {
+func (s *Commands) DefineObjective(ctx context.Context, meta Meta,
+	c DefineObjective) (Result, error) {
 	meta, id, err := s.create(meta, c.Source, c.ID)
 	if err != nil {
 		return Result{}, err
@@ -62,7 +64,8 @@ func (s *Commands) DefineObjective(ctx context.Context, meta Meta, c DefineObjec
 
 // LinkObjectives links a cause objective to an effect objective of the same issue.
 // The decision is taken on the issue, so concurrent links cannot close a cycle.
-func (s *Commands) LinkObjectives(ctx context.Context, meta Meta, c LinkObjectives) (Result, error) {
+func (s *Commands) LinkObjectives(ctx context.Context, meta Meta,
+	c LinkObjectives) (Result, error) {
 	meta.Source = c.Source
 	meta, err := s.prepare(meta)
 	if err != nil {
@@ -133,7 +136,8 @@ func (s *Commands) SetTarget(ctx context.Context, meta Meta, c SetTarget) (Resul
 }
 
 // ReportProgress records an actual value of a measure.
-func (s *Commands) ReportProgress(ctx context.Context, meta Meta, c ReportProgress) (Result, error) {
+func (s *Commands) ReportProgress(ctx context.Context, meta Meta,
+	c ReportProgress) (Result, error) {
 	if p, err := ParsePeriod(strings.TrimSpace(c.Period)); err == nil &&
 		p.Start().After(s.now()) {
 		return Result{}, Invalid("period", "%s has not begun; actuals are reported for "+
@@ -143,7 +147,8 @@ func (s *Commands) ReportProgress(ctx context.Context, meta Meta, c ReportProgre
 		c.ReportingPartnerID = meta.PartnerID.String()
 	}
 	if c.ReportingPartnerID != "" {
-		if err := mayActFor(meta, optionalUUID(c.ReportingPartnerID), "report progress"); err != nil {
+		reporter := optionalUUID(c.ReportingPartnerID)
+		if err := mayActFor(meta, reporter, "report progress"); err != nil {
 			return Result{}, err
 		}
 	}
@@ -157,7 +162,8 @@ func (s *Commands) ReportProgress(ctx context.Context, meta Meta, c ReportProgre
 }
 
 // CorrectProgress replaces a reported value of a measure.
-func (s *Commands) CorrectProgress(ctx context.Context, meta Meta, c CorrectProgress) (Result, error) {
+func (s *Commands) CorrectProgress(ctx context.Context, meta Meta,
+	c CorrectProgress) (Result, error) {
 	return on(ctx, s, meta, c.Source, MeasureAggregate, c.MeasureID,
 		guard(meta, "correct values", Measure.Correct), c)
 }
@@ -169,19 +175,22 @@ func (s *Commands) RetireMeasure(ctx context.Context, meta Meta, c RetireMeasure
 }
 
 // SetStatusBands sets a measure's at-risk band.
-func (s *Commands) SetStatusBands(ctx context.Context, meta Meta, c SetStatusBands) (Result, error) {
+func (s *Commands) SetStatusBands(ctx context.Context, meta Meta,
+	c SetStatusBands) (Result, error) {
 	return on(ctx, s, meta, c.Source, MeasureAggregate, c.MeasureID,
 		guard(meta, "set status bands", Measure.SetBands), c)
 }
 
 // RenameObjective gives an objective a new title.
-func (s *Commands) RenameObjective(ctx context.Context, meta Meta, c RenameObjective) (Result, error) {
+func (s *Commands) RenameObjective(ctx context.Context, meta Meta,
+	c RenameObjective) (Result, error) {
 	return on(ctx, s, meta, c.Source, ObjectiveAggregate, c.ObjectiveID,
 		adminOnly(meta, "rename objectives", Objective.Rename), c)
 }
 
 // RetireObjective takes an objective off its issue's map.
-func (s *Commands) RetireObjective(ctx context.Context, meta Meta, c RetireObjective) (Result, error) {
+func (s *Commands) RetireObjective(ctx context.Context, meta Meta,
+	c RetireObjective) (Result, error) {
 	return on(ctx, s, meta, c.Source, ObjectiveAggregate, c.ObjectiveID,
 		adminOnly(meta, "retire objectives", Objective.Retire), c)
 }
@@ -270,7 +279,8 @@ func on[T any, P interface {
 }
 
 // MakeCommitment records a partner's commitment to an issue.
-func (s *Commands) MakeCommitment(ctx context.Context, meta Meta, c MakeCommitment) (Result, error) {
+func (s *Commands) MakeCommitment(ctx context.Context, meta Meta,
+	c MakeCommitment) (Result, error) {
 	meta, id, err := s.create(meta, c.Source, c.ID)
 	if err != nil {
 		return Result{}, err

@@ -29,7 +29,8 @@ type Judgement struct {
 // Judge judges a series of values ordered by period, the last being the latest
 // actual, against the target for the latest period (nil when none) and the
 // baseline (nil when none). An empty series has no data.
-func Judge(p Polarity, atRiskPercent float64, series []float64, target, baseline *float64) Judgement {
+func Judge(p Polarity, atRiskPercent float64, series []float64,
+	target, baseline *float64) Judgement {
 	if len(series) == 0 {
 		return Judgement{Status: NoData}
 	}

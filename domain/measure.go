@@ -114,8 +114,8 @@ func (m Measure) Define(c DefineMeasure, objective Objective, owner Partner) (De
 		IssueID:        objective.IssueID,
 		Name:           text(&fe, "name", c.Name, 1, maxName),
 		Unit:           text(&fe, "unit", c.Unit, 1, maxUnit),
-		Polarity:       parseEnum(&fe, "polarity", c.Polarity, []Polarity{HigherIsBetter, LowerIsBetter}),
-		Kind:           parseEnum(&fe, "kind", c.Kind, []MeasureKind{PopulationIndicator, PerformanceMeasure}),
+		Polarity:       parseEnum(&fe, "polarity", c.Polarity, Polarities),
+		Kind:           parseEnum(&fe, "kind", c.Kind, MeasureKinds),
 		OwnerPartnerID: optionalID(&fe, "owner_partner_id", c.OwnerPartnerID),
 	}
 	if c.Question != "" {

@@ -60,7 +60,8 @@ func (o Objective) Define(c DefineObjective, issue Issue) (Decision, error) {
 		if o.IssueID == d.IssueID && o.Perspective == d.Perspective && o.Title == d.Title {
 			return AlreadyDone(*o.Defined), nil
 		}
-		return Decision{}, Errorf(CodeConflict, "objective %s is already defined as %q", o.ID, o.Title)
+		return Decision{}, Errorf(CodeConflict,
+			"objective %s is already defined as %q", o.ID, o.Title)
 	}
 	return Append(d, nil), nil
 }

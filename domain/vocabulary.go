@@ -53,6 +53,9 @@ const (
 	LowerIsBetter  Polarity = "lower"
 )
 
+// Polarities lists both polarities.
+var Polarities = []Polarity{HigherIsBetter, LowerIsBetter}
+
 // MeasureKind separates population indicators (community results no partner
 // controls) from performance measures (a program's own work).
 type MeasureKind string
@@ -76,6 +79,9 @@ const (
 
 // Questions lists the performance questions in RBA's order.
 var Questions = []Question{HowMuch, HowWell, BetterOff}
+
+// MeasureKinds lists both kinds of measure.
+var MeasureKinds = []MeasureKind{PopulationIndicator, PerformanceMeasure}
 
 // CommitmentKind says what a partner commits.
 type CommitmentKind string

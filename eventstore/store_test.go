@@ -109,10 +109,12 @@ func TestStaleExpectedSequenceWritesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Append(ctx, partnerEvent(id, 2, "b"), 0, ""); !errors.Is(err, domain.ErrConcurrency) {
+	_, err = store.Append(ctx, partnerEvent(id, 2, "b"), 0, "")
+	if !errors.Is(err, domain.ErrConcurrency) {
 		t.Fatalf("append at stale sequence: got %v, want ErrConcurrency", err)
 	}
-	if got := domain.ErrorCode(fmt.Errorf("wrapped: %w", domain.ErrConcurrency)); got != domain.CodeConflict {
+	wrapped := fmt.Errorf("wrapped: %w", domain.ErrConcurrency)
+	if got := domain.ErrorCode(wrapped); got != domain.CodeConflict {
 		t.Errorf("code of a concurrency error: got %s, want conflict", got)
 	}
 	if _, err := store.Append(ctx, partnerEvent(id, 2, "b"), first.Event.Sequence, ""); err != nil {
@@ -169,8 +171,8 @@ func TestLoadReturnsEventsInOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 		seqA = got.Event.Sequence
-		if _, err := store.Append(ctx, partnerEvent(b, v, "b"), seqA-1+boolSeq(v), ""); err != nil &&
-			!errors.Is(err, domain.ErrConcurrency) {
+		_, err = store.Append(ctx, partnerEvent(b, v, "b"), seqA-1+boolSeq(v), "")
+		if err != nil && !errors.Is(err, domain.ErrConcurrency) {
 			t.Fatal(err)
 		}
 		if v == 15 { // a load in the middle fills the cache; the rest extends it

@@ -155,8 +155,8 @@ func summary(t *testing.T, out string) (appended, present int) {
 	t.Helper()
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	var rows int
-	_, err := fmt.Sscanf(lines[len(lines)-1], "imported %d rows: %d events appended, %d already present",
-		&rows, &appended, &present)
+	_, err := fmt.Sscanf(lines[len(lines)-1],
+		"imported %d rows: %d events appended, %d already present", &rows, &appended, &present)
 	if err != nil {
 		t.Fatalf("last line %q: %v", lines[len(lines)-1], err)
 	}
@@ -190,7 +190,9 @@ func readExpected(t *testing.T) map[string]*expected {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if e.period == "" || domain.MustParsePeriod(e.period).Before(domain.MustParsePeriod(r["period"])) {
+		later := e.period == "" ||
+			domain.MustParsePeriod(e.period).Before(domain.MustParsePeriod(r["period"]))
+		if later {
 			e.period, e.value = r["period"], v
 		}
 	}
