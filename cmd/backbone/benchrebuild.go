@@ -12,9 +12,12 @@ import (
 	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/backbone-ci/backbone/projections"
 )
@@ -35,6 +38,7 @@ type rebuilt struct {
 	peakRSS, peakGo uint64
 	rssNote         string
 	cpu             time.Duration // this process's CPU time (user and system)
+	pgCPU           time.Duration // the CPU time of the pool's PostgreSQL backends
 	load            string        // load average when the read models caught up
 }
 
@@ -91,12 +95,16 @@ func (b *benchEnv) rebuild(ctx context.Context) (rebuilt, error) {
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
+	pgStart := b.backendCPU(ctx)
 	started, cpu := time.Now(), cpuTime()
 	for _, p := range projectors {
 		wg.Go(func() { _ = p.Run(runCtx) })
 	}
 	err = b.waitCaughtUp(ctx, projectors, &r, started)
 	r.elapsed, r.cpu, r.load = time.Since(started), cpuTime()-cpu, loadAverage()
+	for pid, used := range b.backendCPU(ctx) {
+		r.pgCPU += used - pgStart[pid]
+	}
 	r.peakRSS, r.peakGo, r.rssNote = mem.stop()
 	stop()
 	wg.Wait()
@@ -181,8 +189,8 @@ func (r rebuilt) print(out io.Writer) {
 	}
 	fmt.Fprintf(out, "  %-14s %12d %10.2f %12.0f\n", "all", r.last, r.elapsed.Seconds(),
 		r.rate())
-	fmt.Fprintf(out, "  this process used %.1f s of CPU; load average %s at the end\n",
-		r.cpu.Seconds(), r.load)
+	fmt.Fprintf(out, "  CPU: %.1f s in this process, %.1f s in the PostgreSQL backends "+
+		"of its pool; load average %s at the end\n", r.cpu.Seconds(), r.pgCPU.Seconds(), r.load)
 	fmt.Fprintf(out, "  peak memory: %.0f MB resident (%s);\n"+
 		"  the Go runtime held %.0f MB at most (runtime/metrics, sampled every 50 ms)\n\n",
 		mb(r.peakRSS), r.rssNote, mb(r.peakGo))
@@ -315,4 +323,37 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+}
+
+// backendCPU returns the CPU time used so far by each PostgreSQL backend
+// serving this database, read from /proc: it counts only when the server runs
+// on this machine, and is empty otherwise.
+func (b *benchEnv) backendCPU(ctx context.Context) map[int]time.Duration {
+	used := map[int]time.Duration{}
+	rows, err := b.pool.Query(ctx,
+		`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
+	if err != nil {
+		return used
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return used
+	}
+	for _, pid := range pids {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// The fields after the command's closing parenthesis; utime and
+		// stime are the 12th and 13th of them, in ticks of 1/100 s.
+		_, rest, _ := bytes.Cut(stat, []byte(") "))
+		f := strings.Fields(string(rest))
+		if len(f) < 13 {
+			continue
+		}
+		utime, _ := strconv.ParseInt(f[11], 10, 64)
+		stime, _ := strconv.ParseInt(f[12], 10, 64)
+		used[int(pid)] = time.Duration(utime+stime) * 10 * time.Millisecond
+	}
+	return used
 }
