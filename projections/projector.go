@@ -12,7 +12,6 @@ package projections
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -411,10 +410,14 @@ func (p *Projector) commit(ctx context.Context, from uint64, msgs []jetstream.Ms
 
 // begin starts a batch's transaction holding the read model's commit lock,
 // shared, in the same round trip: a rebuild switches schemas holding it
-// exclusively, so a batch lands whole in one schema or the other.
+// exclusively, so a batch lands whole in one schema or the other. The commit
+// does not wait for the WAL to reach disk: a database crash can lose the last
+// batches, but their checkpoint with them, so they are applied again from the
+// stream (the consumer is realigned with the checkpoint at start).
 func (p *Projector) begin(ctx context.Context) (pgx.Tx, error) {
 	return p.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: fmt.Sprintf(
-		"BEGIN; SELECT pg_advisory_xact_lock_shared(%d)", commitLockID(p.projection.Schema()))})
+		"BEGIN; SET LOCAL synchronous_commit TO off; SELECT pg_advisory_xact_lock_shared(%d)",
+		commitLockID(p.projection.Schema()))})
 }
 
 // write applies msgs, which continue the checkpoint from, inside tx, parks
@@ -523,8 +526,8 @@ func (p *Projector) decode(msgs []message) ([]domain.Event, []parked, error) {
 	events := make([]domain.Event, 0, len(msgs))
 	var bad []parked
 	for _, m := range msgs {
-		var e domain.Event
-		if err := json.Unmarshal(m.data, &e); err != nil {
+		e, err := DecodeEvent(m.data)
+		if err != nil {
 			if p.cfg.OnPoison == PoisonStop {
 				return nil, nil, fmt.Errorf("decode event %d: %w", m.seq, err)
 			}
