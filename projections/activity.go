@@ -3,7 +3,6 @@ package projections
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"strings"
 
 	"github.com/google/uuid"
@@ -23,7 +22,7 @@ const ActivitySchema = "activity"
 // applied, with the names of that moment (activity_summary.go).
 // ActivityReader queries it.
 type Activity struct {
-	schema string
+	readModel
 }
 
 var _ Projection = (*Activity)(nil)
@@ -34,22 +33,7 @@ func NewActivity(schema string) *Activity {
 	if schema == "" {
 		schema = ActivitySchema
 	}
-	return &Activity{schema: mustSchema(schema)}
-}
-
-// Name returns the schema: each schema is a read model of its own on the stream.
-func (a *Activity) Name() string { return a.schema }
-
-// Schema returns the schema the read model lives in.
-func (a *Activity) Schema() string { return a.schema }
-
-// Migrations returns the activity read model's goose migrations.
-func (a *Activity) Migrations() fs.FS {
-	sub, err := fs.Sub(migrations, "migrations/activity")
-	if err != nil {
-		panic(err) // the directory is embedded at build time
-	}
-	return sub
+	return &Activity{readModel{schema: mustSchema(schema), dir: "migrations/activity"}}
 }
 
 // activityColumns are the columns of a feed row, in the order Apply copies them.

@@ -3,7 +3,6 @@ package projections
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"slices"
 	"strings"
 
@@ -21,7 +20,7 @@ const FundingSchema = "funding"
 // delivered of each and whether it was withdrawn, with the names of partners,
 // issues and objectives that reports show. FundingReader queries it.
 type Funding struct {
-	schema string
+	readModel
 }
 
 var _ Projection = (*Funding)(nil)
@@ -32,22 +31,7 @@ func NewFunding(schema string) *Funding {
 	if schema == "" {
 		schema = FundingSchema
 	}
-	return &Funding{schema: mustSchema(schema)}
-}
-
-// Name returns the schema: each schema is a read model of its own on the stream.
-func (f *Funding) Name() string { return f.schema }
-
-// Schema returns the schema the read model lives in.
-func (f *Funding) Schema() string { return f.schema }
-
-// Migrations returns the funding read model's goose migrations.
-func (f *Funding) Migrations() fs.FS {
-	sub, err := fs.Sub(migrations, "migrations/funding")
-	if err != nil {
-		panic(err) // the directory is embedded at build time
-	}
-	return sub
+	return &Funding{readModel{schema: mustSchema(schema), dir: "migrations/funding"}}
 }
 
 // Apply writes a batch of events with one pipelined batch of statements.

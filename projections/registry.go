@@ -2,6 +2,7 @@ package projections
 
 import (
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 )
@@ -39,4 +40,25 @@ func New(name, schema string) (Projection, error) {
 		return nil, err
 	}
 	return c(schema), nil
+}
+
+// readModel gives a projection its schema and its embedded goose migrations.
+type readModel struct {
+	schema string
+	dir    string // under the embedded migrations
+}
+
+// Name returns the schema: each schema is a read model of its own on the stream.
+func (m readModel) Name() string { return m.schema }
+
+// Schema returns the schema the read model lives in.
+func (m readModel) Schema() string { return m.schema }
+
+// Migrations returns the read model's goose migrations.
+func (m readModel) Migrations() fs.FS {
+	sub, err := fs.Sub(migrations, m.dir)
+	if err != nil {
+		panic(err) // the directory is embedded at build time
+	}
+	return sub
 }

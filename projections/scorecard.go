@@ -3,7 +3,6 @@ package projections
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"log/slog"
 
 	"github.com/google/uuid"
@@ -25,7 +24,7 @@ const ScorecardSchema = "scorecard"
 // target, trend and the rest), recomputed for the measures a batch touched
 // (scorecard_standing.go). Reader queries it.
 type Scorecard struct {
-	schema string
+	readModel
 }
 
 var _ Projection = (*Scorecard)(nil)
@@ -36,7 +35,7 @@ func NewScorecard(schema string) *Scorecard {
 	if schema == "" {
 		schema = ScorecardSchema
 	}
-	return &Scorecard{schema: mustSchema(schema)}
+	return &Scorecard{readModel{schema: mustSchema(schema), dir: "migrations/scorecard"}}
 }
 
 // NewScorecardProjector returns the Projector of the live scorecard read model
@@ -44,21 +43,6 @@ func NewScorecard(schema string) *Scorecard {
 func NewScorecardProjector(pool *pgxpool.Pool, js jetstream.JetStream, stream string,
 	log *slog.Logger) *Projector {
 	return NewProjector(pool, js, stream, NewScorecard(ScorecardSchema), Config{Logger: log})
-}
-
-// Name returns the schema: each schema is a read model of its own on the stream.
-func (s *Scorecard) Name() string { return s.schema }
-
-// Schema returns the schema the read model lives in.
-func (s *Scorecard) Schema() string { return s.schema }
-
-// Migrations returns the scorecard's goose migrations.
-func (s *Scorecard) Migrations() fs.FS {
-	sub, err := fs.Sub(migrations, "migrations/scorecard")
-	if err != nil {
-		panic(err) // the directory is embedded at build time
-	}
-	return sub
 }
 
 // Apply writes a batch of events with one pipelined batch of statements, then
